@@ -1,0 +1,101 @@
+"""Open a workspace database and bring its schema up to date with numbered migrations."""
+
+from __future__ import annotations
+
+import re
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+
+from socialleads.errors import WorkspaceError
+
+_MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
+
+
+def migrations() -> list[tuple[int, str, str]]:
+    """(number, name, sql) for every packaged migration, in order."""
+    found = []
+    for entry in resources.files("socialleads.store.migrations").iterdir():
+        m = _MIGRATION_NAME.match(entry.name)
+        if m:
+            found.append((int(m.group(1)), entry.name, entry.read_text(encoding="utf-8")))
+    found.sort()
+    numbers = [n for n, _, _ in found]
+    if numbers != list(range(1, len(numbers) + 1)):
+        raise RuntimeError(f"migrations are not numbered 1..n: {numbers}")
+    return found
+
+
+class Store:
+    """A DuckDB connection to a workspace database, migrated to the latest schema."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, path: Path | None) -> None:
+        self.con = con
+        self.path = path
+
+    @property
+    def schema_version(self) -> int:
+        row = self.con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()
+        return int(row[0]) if row else 0
+
+    def migrate(self) -> list[int]:
+        """Apply every migration newer than the database; returns the numbers applied."""
+        self.con.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations "
+            "(version INTEGER NOT NULL, name VARCHAR, applied_at TIMESTAMPTZ DEFAULT current_timestamp)"
+        )
+        current = self.schema_version
+        applied = []
+        for number, name, sql in migrations():
+            if number <= current:
+                continue
+            self.con.execute("BEGIN TRANSACTION")
+            try:
+                self.con.execute(sql)
+                self.con.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [number, name])
+                self.con.execute("COMMIT")
+            except Exception:
+                self.con.execute("ROLLBACK")
+                raise
+            applied.append(number)
+        return applied
+
+    def count(self, table: str) -> int:
+        row = self.con.execute(f'SELECT count(*) FROM "{table}"').fetchone()
+        return int(row[0]) if row else 0
+
+    def counts(self) -> dict[str, int]:
+        tables = ["accounts", "posts", "post_entities", "interactions", "metrics_snapshots",
+                  "follower_snapshots", "clicks", "conversions", "quarantine", "ingest_runs"]
+        return {t: self.count(t) for t in tables}
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_store(path: Path | str | None = None, *, memory_limit: str | None = None,
+               read_only: bool = False) -> Store:
+    """Open (and migrate) the DuckDB file at `path`; `None` opens an in-memory store for tests."""
+    target = ":memory:" if path is None else str(path)
+    config: dict[str, str] = {}
+    if memory_limit:
+        config["memory_limit"] = memory_limit
+    try:
+        con = duckdb.connect(target, read_only=read_only, config=config)
+    except duckdb.IOException as exc:
+        raise WorkspaceError(f"{target}: cannot open the workspace database ({str(exc).splitlines()[0]})") from exc
+    if path is not None:
+        # Spill big sorts and joins next to the database instead of failing (10 M-post imports).
+        con.execute(f"SET temp_directory = '{Path(path).parent / '.leads-tmp'}'")
+    con.execute("SET TimeZone = 'UTC'")
+    store = Store(con, Path(path) if path is not None else None)
+    if not read_only:
+        store.migrate()
+    return store

@@ -1,0 +1,99 @@
+"""A workspace is a folder holding leads.toml (what the user declares) and leads.duckdb (the store)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from socialleads.errors import WorkspaceError
+from socialleads.store import Store, open_store
+from socialleads.workspace.config import Config, load_config
+
+CONFIG_NAME = "leads.toml"
+DB_NAME = "leads.duckdb"
+ENV_VAR = "LEADS_WORKSPACE"
+
+
+def template_text() -> str:
+    return resources.files("socialleads.workspace").joinpath("template.toml").read_text(encoding="utf-8")
+
+
+def resolve_workspace_dir(option: Path | str | None) -> Path:
+    """--workspace beats $LEADS_WORKSPACE beats the current folder."""
+    if option:
+        return Path(option)
+    env = os.environ.get(ENV_VAR)
+    if env:
+        return Path(env)
+    return Path.cwd()
+
+
+@dataclass
+class Workspace:
+    root: Path
+    config: Config
+    store: Store
+
+    @property
+    def db_path(self) -> Path:
+        return self.root / DB_NAME
+
+    def owner_keys(self) -> list[str]:
+        """Account keys of the owner: declared keys, handles matched in the store, and is_owner rows."""
+        return resolve_account_keys(self.store, self.config.owner, include_flagged=True)
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> "Workspace":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def resolve_account_keys(store: Store, refs: tuple, include_flagged: bool = False) -> list[str]:
+    keys = {r.key for r in refs if r.key}
+    handles = [(r.platform, r.handle.lower()) for r in refs if r.handle and not r.key]
+    if handles:
+        rows = store.con.execute(
+            "SELECT DISTINCT a.account_key FROM accounts a JOIN (SELECT unnest(?) AS p, unnest(?) AS h) w "
+            "ON a.platform = w.p AND lower(ltrim(a.handle, '@')) = w.h",
+            [[p for p, _ in handles], [h for _, h in handles]],
+        ).fetchall()
+        keys.update(r[0] for r in rows)
+    if include_flagged:
+        keys.update(r[0] for r in store.con.execute("SELECT DISTINCT account_key FROM accounts WHERE is_owner").fetchall())
+    return sorted(keys)
+
+
+def init_workspace(directory: Path, config_from: Path | None = None, force: bool = False) -> Path:
+    """Create DIR with a commented leads.toml (or a copy of `config_from`) and a migrated leads.duckdb."""
+    directory.mkdir(parents=True, exist_ok=True)
+    cfg_path = directory / CONFIG_NAME
+    if cfg_path.exists() and not force:
+        raise WorkspaceError(f"{cfg_path}: a workspace is already here (use --force to overwrite leads.toml)")
+    if config_from is not None:
+        load_config(config_from)  # refuse an invalid config before writing anything
+        shutil.copyfile(config_from, cfg_path)
+    else:
+        cfg_path.write_text(template_text(), encoding="utf-8")
+    open_store(directory / DB_NAME).close()
+    return directory
+
+
+def open_workspace(directory: Path | str | None, *, read_only: bool = False,
+                   memory_limit: str | None = None) -> Workspace:
+    """Open the workspace at --workspace / $LEADS_WORKSPACE / the current folder."""
+    root = resolve_workspace_dir(directory)
+    cfg_path = root / CONFIG_NAME
+    if not root.is_dir():
+        raise WorkspaceError(f"{root}: no such folder (create a workspace with `leads init {root}`)")
+    if not cfg_path.exists():
+        raise WorkspaceError(f"{root}: not a workspace, there is no {CONFIG_NAME} (run `leads init {root}`)")
+    config = load_config(cfg_path)
+    store = open_store(root / DB_NAME, read_only=read_only and (root / DB_NAME).exists(), memory_limit=memory_limit)
+    return Workspace(root=root, config=config, store=store)
