@@ -36,14 +36,14 @@ class Store:
 
     @property
     def schema_version(self) -> int:
-        row = self.con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()
+        row = self.con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchall()[0]
         return int(row[0]) if row else 0
 
     def migrate(self) -> list[int]:
         """Apply every migration newer than the database; returns the numbers applied."""
         self.con.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations "
-            "(version INTEGER NOT NULL, name VARCHAR, applied_at TIMESTAMPTZ DEFAULT current_timestamp)"
+            "(version INTEGER NOT NULL, name VARCHAR, applied_at TIMESTAMP DEFAULT (now()::TIMESTAMP))"
         )
         current = self.schema_version
         applied = []
@@ -53,7 +53,7 @@ class Store:
             self.con.execute("BEGIN TRANSACTION")
             try:
                 self.con.execute(sql)
-                self.con.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [number, name])
+                self.con.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [number, name]).fetchall()
                 self.con.execute("COMMIT")
             except Exception:
                 self.con.execute("ROLLBACK")
@@ -62,7 +62,7 @@ class Store:
         return applied
 
     def count(self, table: str) -> int:
-        row = self.con.execute(f'SELECT count(*) FROM "{table}"').fetchone()
+        row = self.con.execute(f'SELECT count(*) FROM "{table}"').fetchall()[0]
         return int(row[0]) if row else 0
 
     def counts(self) -> dict[str, int]:
@@ -99,3 +99,8 @@ def open_store(path: Path | str | None = None, *, memory_limit: str | None = Non
     if not read_only:
         store.migrate()
     return store
+
+
+def run_sql(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[tuple]:
+    """Execute and drain a statement (DuckDB 2.0 refuses new work while a result is unfetched)."""
+    return con.execute(sql, params).fetchall() if params is not None else con.execute(sql).fetchall()

@@ -45,6 +45,16 @@ class Workspace:
         """Account keys of the owner: declared keys, handles matched in the store, and is_owner rows."""
         return resolve_account_keys(self.store, self.config.owner, include_flagged=True)
 
+    def mark_owner_accounts(self) -> int:
+        """Flag the accounts that leads.toml declares as the owner's (by key, or by platform + handle)."""
+        keys = resolve_account_keys(self.store, self.config.owner)
+        if not keys:
+            return 0
+        rows = self.store.con.execute(
+            "UPDATE accounts SET is_owner = TRUE WHERE account_key IN (SELECT unnest(?)) AND NOT coalesce(is_owner, FALSE)",
+            [keys]).fetchall()
+        return int(rows[0][0]) if rows else 0
+
     def close(self) -> None:
         self.store.close()
 

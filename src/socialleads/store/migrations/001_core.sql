@@ -1,4 +1,5 @@
 -- 001: the unified data model of CONNECTORS.md §6.
+-- Times are TIMESTAMP in UTC (the session TimeZone is UTC; inputs with an offset are converted on import).
 -- Keys are platform-native strings, globally unique (at://…, ActivityPub URIs, x:…, reddit:…).
 -- There are no PRIMARY KEY constraints on purpose: the store's merge (store/merge.py) keeps keys
 -- unique with a set-based anti-join, which measured 3.5x faster than ON CONFLICT on an ART index
@@ -10,7 +11,7 @@ CREATE TABLE accounts (
   handle        VARCHAR,
   display_name  VARCHAR,
   url           VARCHAR,
-  created_at    TIMESTAMPTZ,
+  created_at    TIMESTAMP ,
   is_owner      BOOLEAN DEFAULT FALSE,
   source_ids    JSON,
   extra         JSON,
@@ -24,8 +25,8 @@ CREATE TABLE posts (
   author_key      VARCHAR,
   kind            VARCHAR NOT NULL,      -- original | reply | repost | quote
   kind_confidence VARCHAR DEFAULT 'exact',
-  created_at      TIMESTAMPTZ,
-  sort_at         TIMESTAMPTZ,
+  created_at      TIMESTAMP ,
+  sort_at         TIMESTAMP ,
   text            VARCHAR,
   text_html       VARCHAR,
   lang            VARCHAR,
@@ -35,9 +36,9 @@ CREATE TABLE posts (
   repost_of_key   VARCHAR,
   quote_of_key    VARCHAR,
   url             VARCHAR,
-  edited_at       TIMESTAMPTZ,
+  edited_at       TIMESTAMP ,
   is_deleted      BOOLEAN DEFAULT FALSE,
-  first_seen_at   TIMESTAMPTZ,
+  first_seen_at   TIMESTAMP ,
   source          VARCHAR NOT NULL,
   source_ids      JSON,
   raw             JSON,
@@ -63,9 +64,9 @@ CREATE TABLE interactions (
   target_account_key VARCHAR,
   target_post_key    VARCHAR,
   via_post_key       VARCHAR,
-  created_at         TIMESTAMPTZ,        -- NULL when the source has no time
+  created_at         TIMESTAMP ,        -- NULL when the source has no time
   time_precision     VARCHAR,            -- exact | day | derived_snowflake | unknown
-  ended_at           TIMESTAMPTZ,        -- unlike, unfollow, un-repost
+  ended_at           TIMESTAMP ,        -- unlike, unfollow, un-repost
   source             VARCHAR NOT NULL,
   extra              JSON,
   ingest_run_id      VARCHAR
@@ -74,7 +75,7 @@ CREATE TABLE interactions (
 CREATE TABLE metrics_snapshots (
   subject_key  VARCHAR NOT NULL,
   subject_type VARCHAR NOT NULL,         -- post | account
-  observed_at  TIMESTAMPTZ NOT NULL,
+  observed_at  TIMESTAMP  NOT NULL,
   likes INTEGER, reposts INTEGER, replies INTEGER, quotes INTEGER, bookmarks INTEGER,
   score INTEGER, upvote_ratio DOUBLE,
   followers INTEGER, following INTEGER, posts INTEGER,
@@ -86,7 +87,7 @@ CREATE TABLE metrics_snapshots (
 -- (X follower.js exports, API follower pages). One row per (account, time, follower).
 CREATE TABLE follower_snapshots (
   account_key  VARCHAR NOT NULL,         -- the followed account
-  observed_at  TIMESTAMPTZ NOT NULL,
+  observed_at  TIMESTAMP  NOT NULL,
   follower_key VARCHAR NOT NULL,
   source       VARCHAR,
   ingest_run_id VARCHAR
@@ -95,7 +96,7 @@ CREATE TABLE follower_snapshots (
 -- Web analytics: clicks and conversions (METRICS.md §3). UTM fields parsed at import.
 CREATE TABLE clicks (
   click_key    VARCHAR NOT NULL,
-  occurred_at  TIMESTAMPTZ NOT NULL,
+  occurred_at  TIMESTAMP  NOT NULL,
   url          VARCHAR,
   utm_source   VARCHAR, utm_medium VARCHAR, utm_campaign VARCHAR, utm_content VARCHAR, utm_term VARCHAR,
   visitor_key  VARCHAR,
@@ -108,7 +109,7 @@ CREATE TABLE clicks (
 
 CREATE TABLE conversions (
   conversion_key VARCHAR NOT NULL,
-  occurred_at    TIMESTAMPTZ NOT NULL,
+  occurred_at    TIMESTAMP  NOT NULL,
   visitor_key    VARCHAR,
   url            VARCHAR,
   utm_source VARCHAR, utm_medium VARCHAR, utm_campaign VARCHAR, utm_content VARCHAR, utm_term VARCHAR,
@@ -122,14 +123,14 @@ CREATE TABLE conversions (
 
 CREATE TABLE record_index (
   at_uri VARCHAR NOT NULL, collection VARCHAR, subject_uri VARCHAR, subject_did VARCHAR,
-  created_at TIMESTAMPTZ, deleted_at TIMESTAMPTZ
+  created_at TIMESTAMP , deleted_at TIMESTAMP 
 );
 
 CREATE TABLE ingest_runs (
   run_id        VARCHAR NOT NULL,
   source        VARCHAR,
-  started_at    TIMESTAMPTZ,
-  finished_at   TIMESTAMPTZ,
+  started_at    TIMESTAMP ,
+  finished_at   TIMESTAMP ,
   cursor_before VARCHAR,
   cursor_after  VARCHAR,
   params        JSON,                    -- paths, format, tool version
@@ -146,5 +147,5 @@ CREATE TABLE quarantine (
   record_type VARCHAR,
   reason      VARCHAR NOT NULL,
   raw         VARCHAR,                   -- the rejected input, verbatim (truncated at 64 KiB)
-  quarantined_at TIMESTAMPTZ DEFAULT current_timestamp
+  quarantined_at TIMESTAMP DEFAULT (now()::TIMESTAMP)
 );

@@ -1,0 +1,275 @@
+"""`leads`: the command line. Each command parses options and calls one library function."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from socialleads import __version__
+from socialleads.cli.output import console, err_console, print_json, progress_bar, scorecard_tables
+from socialleads.errors import LeadsError
+
+app = typer.Typer(
+    name="leads",
+    help="socialleads: Listen, Engage, Activate, Dominate, Social mandate — measured.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+WorkspaceOpt = Annotated[
+    Optional[Path],
+    typer.Option("--workspace", "-w", envvar="LEADS_WORKSPACE", show_envvar=True,
+                 help="Workspace folder (default: the current folder)."),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")]
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"leads {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                                help="Show the version and exit.")] = False) -> None:
+    """socialleads: an open social media leadership system."""
+
+
+@app.command()
+def init(
+    directory: Annotated[Optional[Path], typer.Argument(help="Folder to create (default: the current folder).")] = None,
+    config: Annotated[Optional[Path], typer.Option("--config", help="Start from this leads.toml.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing leads.toml.")] = False,
+) -> None:
+    """Create a workspace: a commented leads.toml and an empty leads.duckdb."""
+    from socialleads.workspace import init_workspace
+
+    target = directory or Path(os.environ.get("LEADS_WORKSPACE") or ".")
+    init_workspace(target, config_from=config, force=force)
+    console.print(f"Created workspace [bold]{target}[/bold]: edit {target / 'leads.toml'}, then `leads import`.")
+
+
+@app.command()
+def check(workspace: WorkspaceOpt = None) -> None:
+    """Validate leads.toml and report the store's schema version."""
+    from socialleads.workspace import open_workspace
+
+    with open_workspace(workspace) as ws:
+        c = ws.config
+        console.print(f"[green]ok[/green] {ws.root / 'leads.toml'}: {len(c.owner)} owner account(s), "
+                      f"{len(c.competitors)} competitor(s), {len(c.brand.principles)} principle(s); "
+                      f"schema version {ws.store.schema_version}")
+
+
+@app.command("import")
+def import_(
+    path: Annotated[Optional[Path], typer.Argument(help="A file or a folder in a supported format.")] = None,
+    fmt: Annotated[Optional[str], typer.Option("--format", help="Force a format (see --list-formats).")] = None,
+    list_formats: Annotated[bool, typer.Option("--list-formats", help="List the formats and exit.")] = False,
+    as_json: JsonOpt = False,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Import records into the workspace. Bad records are quarantined; the rest is kept.
+
+    Exit codes: 0 complete, 2 a file was refused (not in the format), 3 some records were quarantined.
+    """
+    from socialleads.sources import FORMATS
+    from socialleads.sources.importer import import_path
+    from socialleads.workspace import open_workspace
+
+    if list_formats:
+        if as_json:
+            print_json([{"name": n, "description": d} for n, d in FORMATS.items()])
+        else:
+            for n, d in FORMATS.items():
+                console.print(f"[bold]{n}[/bold]  {d}")
+        return
+    if path is None:
+        raise LeadsError("leads import: give a PATH to import (or --list-formats)")
+    if not path.exists():
+        raise LeadsError(f"{path}: no such file or folder")
+    with open_workspace(workspace) as ws:
+        with progress_bar(f"import {path.name}", unit="bytes", quiet=as_json) as update:
+            summary = import_path(ws.store, path, fmt=fmt, progress=update)
+        if summary.accepted.get("accounts") or summary.new.get("accounts"):
+            ws.mark_owner_accounts()
+    out = summary.to_json()
+    if as_json:
+        print_json(out)
+    elif out["files"]:
+        console.print(f"Imported {out['posts']:,} posts, {out['accounts']:,} accounts, "
+                      f"{out['interactions']:,} interactions from {len(out['files'])} file(s) in "
+                      f"{out['seconds']:.1f} s (new: " + ", ".join(f"{k} {v:,}" for k, v in out["new"].items())
+                      + ")")
+    for msg in summary.refused:
+        err_console.print(f"[red]refused[/red] {msg}", soft_wrap=True)
+    if summary.quarantined:
+        err_console.print(f"[yellow]{summary.quarantined:,} record(s) quarantined[/yellow]: see `leads quarantine`")
+    if summary.refused:
+        raise typer.Exit(2)
+    if summary.quarantined:
+        raise typer.Exit(3)
+
+
+@app.command()
+def quarantine(
+    limit: Annotated[int, typer.Option("--limit", "-n", help="Show at most N records.")] = 20,
+    as_json: JsonOpt = False,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Show rejected input: file, place and reason."""
+    from socialleads.workspace import open_workspace
+
+    with open_workspace(workspace) as ws:
+        rows = ws.store.con.execute(
+            "SELECT file, line, place, record_type, reason, raw FROM quarantine "
+            "ORDER BY quarantined_at DESC, file, line LIMIT ?", [limit]).fetchall()
+        total = ws.store.count("quarantine")
+    if as_json:
+        print_json({"total": total, "records": [dict(zip(("file", "line", "place", "record_type", "reason", "raw"), r))
+                                                for r in rows]})
+        return
+    from rich.table import Table
+
+    t = Table(title=f"quarantine: {total:,} record(s)", title_justify="left")
+    for c in ("file", "place", "reason", "raw"):
+        t.add_column(c, overflow="fold")
+    for f, _, place, _, reason, raw in rows:
+        t.add_row(f, place, reason, (raw or "")[:80])
+    console.print(t)
+
+
+@app.command()
+def status(as_json: JsonOpt = False, workspace: WorkspaceOpt = None) -> None:
+    """Counts per table and the last imports."""
+    from socialleads.workspace import open_workspace
+
+    with open_workspace(workspace) as ws:
+        counts = ws.store.counts()
+        runs = ws.store.con.execute(
+            "SELECT run_id, source, started_at, finished_at, status, rejects FROM ingest_runs "
+            "ORDER BY started_at DESC LIMIT 5").fetchall()
+    if as_json:
+        print_json({"counts": counts, "runs": [dict(zip(("run_id", "source", "started_at", "finished_at", "status",
+                                                         "rejects"), r)) for r in runs]})
+        return
+    from rich.table import Table
+
+    t = Table(title="store", title_justify="left")
+    t.add_column("table")
+    t.add_column("rows", justify="right")
+    for k, v in counts.items():
+        t.add_row(k, f"{v:,}")
+    console.print(t)
+
+
+@app.command()
+def simulate(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the world into.")],
+    posts: Annotated[int, typer.Option("--posts", "-n", min=100, help="Number of posts to simulate.")] = 10_000,
+    seed: Annotated[int, typer.Option("--seed", "-s", help="Random seed (same seed, same files).")] = 0,
+    days: Annotated[int, typer.Option("--days", min=35, help="Length of the simulated period.")] = 365,
+    as_json: JsonOpt = False,
+) -> None:
+    """Write a synthetic social world in the generic format, with truth.json (the ground truth)."""
+    from socialleads.simulate import simulate as run_simulation
+
+    with progress_bar("simulate", quiet=as_json) as update:
+        truth = run_simulation(out, posts=posts, seed=seed, days=days, progress=update)
+    if as_json:
+        print_json({"out": str(out), "posts": posts, "seed": seed, "truth": str(out / "truth.json"),
+                    "followers_end": truth.get("followers_end"), "passive_share": truth.get("passive_share")})
+    else:
+        console.print(f"Wrote {posts:,} posts to [bold]{out}[/bold] (ground truth in {out / 'truth.json'})")
+
+
+@app.command()
+def scorecard(
+    as_json: JsonOpt = False,
+    window_days: Annotated[Optional[int], typer.Option("--window-days", min=1,
+                                                       help="Analysis window (default: leads.toml).")] = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """The LEADS scorecard: audience, listen, engage, activate, dominate, mandate."""
+    from socialleads.metrics.scorecard import build_scorecard
+    from socialleads.workspace import open_workspace
+
+    with open_workspace(workspace, read_only=True) as ws:
+        card = build_scorecard(ws.store, ws.owner_keys(), ws.config, window_days=window_days)
+        name = ws.config.name
+    if as_json:
+        print_json(card)
+        return
+    for t in scorecard_tables(card, name):
+        console.print(t)
+
+
+@app.command()
+def report(
+    output: Annotated[Path, typer.Option("--output", "-o", help="The HTML file to write.")] = Path("report.html"),
+    window_days: Annotated[Optional[int], typer.Option("--window-days", min=1)] = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Write one self-contained HTML report (works offline)."""
+    from socialleads.report import write_report
+    from socialleads.workspace import open_workspace
+
+    with open_workspace(workspace, read_only=True) as ws:
+        path = write_report(ws.store, ws.owner_keys(), ws.config, output, window_days=window_days)
+    console.print(f"Wrote [bold]{path}[/bold]")
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the demo world and workspace.")] = Path("demo-out"),
+    posts: Annotated[int, typer.Option("--posts", "-n", min=1000, help="Posts to simulate.")] = 200_000,
+    seed: Annotated[int, typer.Option("--seed", "-s")] = 7,
+) -> None:
+    """Simulate a world, import it into a fresh workspace, print the scorecard, write report.html."""
+    from socialleads.demo import run_demo
+
+    result = run_demo(out, posts=posts, seed=seed, progress=progress_bar)
+    for t in scorecard_tables(result.scorecard, result.name):
+        console.print(t)
+    console.print(f"\nWorkspace [bold]{result.workspace}[/bold]; report [bold]{result.report}[/bold]; "
+                  f"ground truth {result.truth}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: user mistakes become one line on stderr and a non-zero exit, never a traceback."""
+    try:
+        rv = app(args=argv, standalone_mode=False)
+        if isinstance(rv, int) and rv:
+            sys.exit(rv)
+    except LeadsError as exc:
+        err_console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
+        sys.exit(exc.exit_code)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        err_console.print("aborted")
+        sys.exit(130)
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        sys.exit(130)
+    except Exception as exc:  # click usage errors and anything unexpected
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if os.environ.get("LEADS_DEBUG"):
+            raise
+        err_console.print(f"[red]internal error:[/red] {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+                          " (set LEADS_DEBUG=1 for the traceback, and please report it)", soft_wrap=True)
+        sys.exit(70)
+
+
+if __name__ == "__main__":
+    main()

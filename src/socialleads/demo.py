@@ -1,0 +1,65 @@
+"""`leads demo`: simulate a world, import it into a fresh workspace, analyze it, write the report."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from socialleads.errors import LeadsError
+
+ProgressFactory = Callable[..., AbstractContextManager[Callable[[int, int], None]]]
+
+
+@dataclass
+class DemoResult:
+    name: str
+    workspace: Path
+    world: Path
+    report: Path
+    truth: Path
+    scorecard: dict[str, Any]
+    import_summary: dict[str, Any]
+
+
+def run_demo(out: Path, posts: int = 200_000, seed: int = 7, progress: ProgressFactory | None = None) -> DemoResult:
+    """Everything `leads demo` does, offline and non-interactive; `out` is replaced if it holds a demo."""
+    from socialleads.metrics.scorecard import build_scorecard
+    from socialleads.report import write_report
+    from socialleads.simulate import simulate
+    from socialleads.sources.importer import import_path
+    from socialleads.workspace import init_workspace, open_workspace
+
+    world, ws_dir = out / "world", out / "workspace"
+    if out.exists():
+        if not (world.exists() or ws_dir.exists()) and any(out.iterdir()):
+            raise LeadsError(f"{out}: exists and is not a demo folder; choose another --out")
+        shutil.rmtree(world, ignore_errors=True)
+        shutil.rmtree(ws_dir, ignore_errors=True)
+    out.mkdir(parents=True, exist_ok=True)
+
+    def bar(label: str, unit: str = "items") -> AbstractContextManager[Callable[[int, int], None]]:
+        if progress is None:
+            from contextlib import nullcontext
+            return nullcontext(lambda done, total: None)
+        return progress(label, unit=unit)
+
+    with bar(f"simulate {posts:,} posts") as update:
+        simulate(world, posts=posts, seed=seed, progress=update)
+    init_workspace(ws_dir, config_from=world / "leads.toml")
+    with open_workspace(ws_dir) as ws:
+        with bar("import", unit="bytes") as update:
+            summary = import_path(ws.store, world, progress=update)
+        ws.mark_owner_accounts()
+        with bar("analyze") as update:
+            update(0, 2)
+            card = build_scorecard(ws.store, ws.owner_keys(), ws.config)
+            update(1, 2)
+            report = write_report(ws.store, ws.owner_keys(), ws.config, out / "report.html")
+            update(2, 2)
+        name = ws.config.name
+    return DemoResult(name=name, workspace=ws_dir, world=world, report=report, truth=world / "truth.json",
+                      scorecard=card, import_summary=summary.to_json())

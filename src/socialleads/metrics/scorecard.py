@@ -1,0 +1,214 @@
+"""The audience scorecard and chart series (METRICS.md §0), JSON-ready.
+
+`build_scorecard` gives the figures; `audience_timeseries` the series behind the report's charts.
+Both are computed in DuckDB through Ibis (a dozen small queries; only aggregates reach Python).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from socialleads.metrics import audience as am
+from socialleads.metrics.actions import all_actions_on_owner, in_window, timed, untimed_actions_count
+from socialleads.metrics.followers import (
+    ALL, FOLLOWS, NO_FOLLOWERS, Audience, audience_for, follower_counts_at,
+)
+from socialleads.metrics.result import Metric
+from socialleads.metrics.tables import tables_for
+from socialleads.metrics.window import UTC, Window, window_for
+
+NOT_YET = {
+    "listen": "not implemented yet (issue 4)",
+    "engage": "not implemented yet (issue 5)",
+    "activate": "not implemented yet (issue 6)",
+    "dominate": "not implemented yet (issue 6)",
+    "mandate": "not implemented yet (issue 6)",
+}
+
+AUDIENCE_KEYS = ("followers", "followers_start", "net_growth", "gained", "lost", "growth_rate", "reactivity",
+                 "passive_share", "active_followers", "week4_retention", "hidden_network",
+                 "action_distribution", "returning_engager_share", "post_reactivity", "audience_reaction_rate",
+                 "posts_measured", "engagers", "goal")
+
+NO_DATA = "not available: the store has no timestamped posts or interactions yet (import some data)"
+
+
+def _window_days(config: Any, window_days: int | None) -> int:
+    return int(window_days or getattr(config, "window_days", None) or 90)
+
+
+def _prepare(store: Any, owner_keys: list[str], config: Any,
+             window_days: int | None) -> tuple[Audience, Window | None]:
+    t = tables_for(store)
+    return audience_for(t, owner_keys), window_for(t, _window_days(config, window_days))
+
+
+def _audience_figures(aud: Audience, w: Window, config: Any,
+                      cached: Any) -> tuple[dict[str, Metric], dict[str, Any]]:
+    """All §0 figures as Metrics, plus per-platform counts and side facts. `cached` = the materialized
+    all_actions_on_owner(aud) (or None without owner keys)."""
+    counts = follower_counts_at(aud, [w.start, w.end])
+    m: dict[str, Metric] = {}
+    if not counts:
+        for k in ("followers", "followers_start", "net_growth", "growth_rate"):
+            m[k] = Metric.missing(NO_FOLLOWERS)
+        f_start = f_end = None
+    else:
+        f_start, f_end = counts[ALL]
+        m["followers"] = Metric.of(f_end) if f_end is not None else Metric.missing(
+            "not available: no follower snapshot at or before the end of the data")
+        m["followers_start"] = Metric.of(f_start) if f_start is not None else Metric.missing(
+            "not available: no follower snapshot at or before the start of the window "
+            "(a longer series of snapshots would supply it)")
+        if f_start is not None and f_end is not None:
+            m["net_growth"] = Metric.of(f_end - f_start)
+            m["growth_rate"] = (Metric.of((f_end - f_start) / f_start) if f_start else
+                                Metric.missing("undefined: no followers at the start of the window"))
+        else:
+            m["net_growth"] = m["growth_rate"] = Metric.missing(
+                m["followers_start"].reason or m["followers"].reason or NO_FOLLOWERS)
+    m.update(am.gained_lost(aud, w))
+    if not aud.owner:
+        miss = Metric.missing("no owner accounts: declare [[owner.accounts]] in leads.toml")
+        for k in AUDIENCE_KEYS:
+            m.setdefault(k, miss)
+        return m, {"per_platform": {}, "untimed_actions": 0, "source": aud.source, "returning_week": None}
+    actions = timed(cached)
+    m["engagers"] = Metric.of(int(in_window(actions, w).select("actor_key").distinct().count().execute()))
+    m["reactivity"] = am.reactivity(aud, w, actions, f_start)
+    m.update(am.active_passive(aud, w, actions, f_end))
+    matrix = am.cohort_retention(actions, w)
+    m["week4_retention"] = am.week4_retention(matrix)
+    returning = am.returning_engagers(actions, w)
+    last = returning[-1] if returning else None
+    m["returning_engager_share"] = (Metric.of(last["share"]) if last and last["share"] is not None else
+                                    Metric.missing("not available: no engagers in the latest week"))
+    m["hidden_network"] = am.hidden_network(aud, w, actions)
+    m.update(am.per_post_summary(am.per_post(aud, w, actions)))
+    m["goal"] = am.goal_progress(f_end, m["net_growth"].value, w, getattr(config, "goals", None))
+    per_platform = {}
+    for p, (s, e) in sorted((p, v) for p, v in counts.items() if p != ALL):
+        per_platform[p] = {"followers": e, "followers_start": s,
+                           "net_growth": (e - s) if (e is not None and s is not None) else None}
+    extra = {"per_platform": per_platform, "untimed_actions": untimed_actions_count(aud, cached),
+             "source": aud.source, "returning_week": last["week"] if last else None,
+             "matrix": matrix, "returning": returning, "actions": actions}
+    return m, extra
+
+
+def _not_yet() -> dict[str, Any]:
+    return {k: {"available": False, "reason": v} for k, v in NOT_YET.items()}
+
+
+def build_scorecard(store: Any, owner_keys: list[str], config: Any, window_days: int | None = None) -> dict:
+    """The LEADS scorecard as a JSON-ready dict (METRICS.md §0 for `audience`; other stages pending).
+
+    `audience` holds each figure's value (None when not available, with the reason under
+    `audience.unavailable[key]`), `window` {start, end, days}, `per_platform`, `follower_source`
+    (follows | follower_snapshots | metrics_snapshots | none) and `untimed_actions` (actions on O left out
+    because they have no time).
+    """
+    return scorecard_and_series(store, owner_keys, config, window_days, series=False)["scorecard"]
+
+
+def audience_timeseries(store: Any, owner_keys: list[str], config: Any,
+                        window_days: int | None = None) -> dict[str, Any]:
+    """The series behind the audience charts (JSON-ready):
+
+    * `audience_daily`: {dates: [iso], series: {platform | 'all': [int | None]}} — |F| at the end of each
+      day of W (the last day at T_end);
+    * `growth_daily` / `growth_weekly` / `growth_monthly`: [{period, gained, lost, net}];
+    * `reactivity_weekly`: [{week, followers_start, engaged_followers, reactivity, complete}];
+    * `action_distribution`: {bucket: followers} or None;
+    * `cohort_retention`: {cohorts, sizes, j, retention};
+    * `returning_weekly`: [{week, engagers, returning, share}].
+    """
+    return scorecard_and_series(store, owner_keys, config, window_days, series=True)["series"]
+
+
+def _day_instants(w: Window) -> tuple[list[str], list[dt.datetime]]:
+    dates, instants = [], []
+    d = w.start.date()
+    while d <= w.end.date():
+        end_of_day = dt.datetime(d.year, d.month, d.day, tzinfo=UTC) + dt.timedelta(days=1, microseconds=-1)
+        dates.append(d.isoformat())
+        instants.append(min(end_of_day, w.end))
+        d += dt.timedelta(days=1)
+    return dates, instants
+
+
+def scorecard_and_series(store: Any, owner_keys: list[str], config: Any, window_days: int | None = None,
+                         series: bool = True) -> dict[str, Any]:
+    """{'scorecard': ..., 'series': ... or None}: one pass shared by the report."""
+    aud, w = _prepare(store, owner_keys, config, window_days)
+    days = _window_days(config, window_days)
+    audience: dict[str, Any] = {}
+    unavailable: dict[str, str] = {}
+    if w is None:
+        for k in AUDIENCE_KEYS:
+            audience[k] = None
+            unavailable[k] = NO_DATA
+        audience.update(window=None, per_platform={}, follower_source=aud.source, untimed_actions=0,
+                        returning_week=None, unavailable=unavailable)
+        card = {"workspace": getattr(config, "name", None), "audience": audience, **_not_yet()}
+        return {"scorecard": card, "series": None if not series else _empty_series()}
+    # Actions on O are read by most figures: materialize them once as a DuckDB temp table (works on a
+    # read-only store too) instead of re-running the semi-join over all interactions in every query.
+    # (Ibis' own Table.cache()/release() fails to drop the table on DuckDB 2.0, so the temp table is
+    # created through the backend and dropped with one raw DuckDB statement.)
+    name = f"leads_actions_{uuid.uuid4().hex}"
+    cached = aud.t.backend.create_table(name, all_actions_on_owner(aud), temp=True) if aud.owner else None
+    try:
+        return _compute(aud, w, config, cached, series)
+    finally:
+        if cached is not None:
+            aud.t.backend.con.execute(f'DROP TABLE IF EXISTS temp.main."{name}"')
+
+
+def _compute(aud: Audience, w: Window, config: Any, cached: Any, series: bool) -> dict[str, Any]:
+    audience: dict[str, Any] = {}
+    unavailable: dict[str, str] = {}
+    m, extra = _audience_figures(aud, w, config, cached)
+    for k in AUDIENCE_KEYS:
+        metric = m.get(k, Metric.missing("not computed"))
+        audience[k] = metric.value
+        if not metric.available:
+            unavailable[k] = metric.reason or "not available"
+    audience.update(window=w.to_json(), per_platform=extra["per_platform"], follower_source=aud.source,
+                    untimed_actions=extra["untimed_actions"], returning_week=extra["returning_week"],
+                    unavailable=unavailable)
+    card = {"workspace": getattr(config, "name", None), "owner_keys": list(aud.owner), "audience": audience,
+            **_not_yet()}
+    out: dict[str, Any] = {"scorecard": card, "series": None}
+    if series:
+        dates, instants = _day_instants(w)
+        weeks = am._weeks(w)
+        counts = follower_counts_at(aud, instants + weeks)
+        n = len(instants)
+        daily = {p: v[:n] for p, v in counts.items()}
+        at_week = counts[ALL][n:] if counts else [None] * len(weeks)
+        actions = extra.get("actions")
+        out["series"] = {
+            "window": w.to_json(),
+            "audience_daily": {"dates": dates, "series": daily},
+            "growth_daily": am.growth_by_period(aud, w, "D"),
+            "growth_weekly": am.growth_by_period(aud, w, "W"),
+            "growth_monthly": am.growth_by_period(aud, w, "M"),
+            "reactivity_weekly": (am.weekly_reactivity(aud, w, actions, at_week) if actions is not None
+                                  else []),
+            "action_distribution": audience["action_distribution"],
+            "cohort_retention": extra.get("matrix") or {"cohorts": [], "sizes": [], "j": [], "retention": []},
+            "returning_weekly": extra.get("returning") or [],
+        }
+    return out
+
+
+def _empty_series() -> dict[str, Any]:
+    return {"window": None, "audience_daily": {"dates": [], "series": {}}, "growth_daily": [],
+            "growth_weekly": [], "growth_monthly": [], "reactivity_weekly": [], "action_distribution": None,
+            "cohort_retention": {"cohorts": [], "sizes": [], "j": [], "retention": []}, "returning_weekly": []}
+
+
+__all__ = ["AUDIENCE_KEYS", "FOLLOWS", "audience_timeseries", "build_scorecard", "scorecard_and_series"]

@@ -1,0 +1,330 @@
+"""Chunk-by-chunk generation of posts and likes, per platform, vectorized with numpy and pyarrow.
+
+Each platform keeps a bounded ring of its recent world posts (targets of replies, reposts, quotes and
+likes are picked by time lag and author influence) and a ring of recent inbound posts to the owner
+(targets of the owner's replies and likes). Engagement with the owner flows through one channel:
+designed-active followers (weighted, heavy-tailed) and non-followers; passive followers never act on O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+from socialleads.simulate import owner as ow
+from socialleads.simulate.text import LANGS, ST_COMPLAINT, ST_NEGATIVE, ST_POSITIVE, ST_QUESTION, TOPICS, Vocab
+from socialleads.simulate.timeline import Timeline
+from socialleads.simulate.truth import Book
+from socialleads.simulate.world import DAY, END, FIRST_WORLD, NONE, PLATFORMS, World, post_keys
+from socialleads.simulate.writer import cat, nulls, opt, scatter, ts
+
+ORIG, REPLY, REPOST, QUOTE = 0, 1, 2, 3
+KIND_NAMES = pa.array(["original", "reply", "repost", "quote"])
+REF_PREFIX = pa.array([None, ',"reply_to_key":"', ',"repost_of_key":"', ',"quote_of_key":"'])
+LANG_NAMES = pa.array(list(LANGS))
+Q_OWNER = 0.05          # share of world posts that act on the owner (outside the crisis)
+CRISIS_TOPIC = 4        # smart home and privacy
+_tp = np.array([1.2, 1.0, 1.0, 0.9, 1.1, 1.0, 0.8, 0.9])
+TOPIC_P = _tp / _tp.sum()
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_world: int = 200_000
+    chunk_posts: int = 50_000
+    ring: int = 131_072
+    inbound_ring: int = 16_384
+    part_lines: int = 1_000_000
+
+
+class Ring:
+    """The last ``cap`` rows of a few parallel int64 columns."""
+
+    FIELDS = ("seq", "author", "t", "topic", "kind", "rseq", "rauthor", "rt")
+
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self.cols = {f: np.zeros(0, np.int64) for f in self.FIELDS}
+
+    def __len__(self) -> int:
+        return len(self.cols["t"])
+
+    def __getitem__(self, f: str) -> np.ndarray:
+        return self.cols[f]
+
+    def extend(self, rows: dict[str, np.ndarray]) -> None:
+        for f in self.FIELDS:
+            self.cols[f] = np.concatenate([self.cols[f], rows[f].astype(np.int64)])[-self.cap:]
+
+
+def _cum(w: np.ndarray) -> np.ndarray:
+    c = np.cumsum(w, dtype=np.float64)
+    return c if len(c) and c[-1] > 0 else np.ones(max(len(w), 1))
+
+
+def _sample(rng: np.random.Generator, cum: np.ndarray, idx: np.ndarray, n: int) -> np.ndarray:
+    pos = np.searchsorted(cum, rng.random(n) * cum[-1], side="right")
+    return idx[np.minimum(pos, len(idx) - 1)]
+
+
+class Platform:
+    def __init__(self, world: World, plan: ow.OwnerPlan, p: int, limits: Limits) -> None:
+        self.p, self.name = p, PLATFORMS[p]
+        on = np.flatnonzero(world.platform == p)
+        self.acc = on[on >= ow.N_OWNER_ACCOUNTS]
+        self.cum_act = _cum(world.activity[self.acc])
+        self.cum_inf = _cum(world.influence[self.acc])
+        self.non = self.acc[world.f_created[self.acc] == NONE]
+        self.cum_non = _cum(world.activity[self.non])
+        act = self.acc[world.active[self.acc]]
+        self.fol, self.fol_c, self.fol_e, self.fol_w = act, world.f_created[act], world.f_ended[act], world.eng_weight[act]
+        tgt = np.flatnonzero((plan.platform == p) & ((plan.kind == ORIG) | (plan.kind == QUOTE)))
+        self.own_i, self.own_t = tgt, plan.t[tgt]
+        self.pool = Ring(limits.ring)
+        self.inbound = Ring(limits.inbound_ring)
+        self.seq = 0
+
+    def engagers(self, rng: np.random.Generator, n: int, c0: int, c1: int, p_active: np.ndarray) -> np.ndarray:
+        elig = (self.fol_c <= c1) & ((self.fol_e == NONE) | (self.fol_e > c0))
+        non = _sample(rng, self.cum_non, self.non, n) if len(self.non) else _sample(rng, self.cum_act, self.acc, n)
+        if not elig.any():
+            return non
+        act = _sample(rng, _cum(self.fol_w[elig]), self.fol[elig], n)
+        return np.where(rng.random(n) < p_active, act, non)
+
+    def owner_target(self, rng: np.random.Generator, t: np.ndarray) -> np.ndarray:
+        """Index into the owner plan of a recent targetable owner post before t (-1 when none)."""
+        k_last = np.searchsorted(self.own_t, t, side="left") - 1
+        k = np.maximum(k_last - (rng.geometric(0.35, len(t)) - 1), 0)
+        return np.where(k_last >= 0, self.own_i[np.minimum(k, max(len(self.own_i) - 1, 0))] if len(self.own_i)
+                        else -1, -1)
+
+
+def pick_targets(rng: np.random.Generator, pt: np.ndarray, pauthor: np.ndarray, pkind: np.ndarray,
+                 influence: np.ndarray, t: np.ndarray, upper: np.ndarray, me: np.ndarray,
+                 median_lag: float, width: int = 6) -> np.ndarray:
+    """Position in the pool of a target before ``upper`` near ``t - lag``, favouring influential authors
+    and avoiding reposts and the actor's own posts; -1 where the pool has nothing earlier."""
+    m = len(t)
+    if m == 0:
+        return np.zeros(0, np.int64)
+    lag = np.clip(np.exp(rng.normal(np.log(median_lag), 1.5, m)), 30, 6 * DAY)
+    pos = np.searchsorted(pt, t - lag, side="right") - 1
+    cand = np.clip(pos[:, None] - rng.integers(0, width, (m, 4)), 0, np.maximum(upper, 0)[:, None])
+    score = influence[pauthor[cand]] * rng.exponential(1.0, (m, 4))
+    score[pkind[cand] == REPOST] = -1.0
+    score[pauthor[cand] == me[:, None]] = -0.5
+    choice = cand[np.arange(m), np.argmax(score, axis=1)]
+    return np.where(upper >= 0, choice, -1)
+
+
+class Engine:
+    def __init__(self, rng: np.random.Generator, world: World, plan: ow.OwnerPlan, tl: Timeline,
+                 book: Book, limits: Limits) -> None:
+        self.rng, self.w, self.plan, self.tl, self.book = rng, world, plan, tl, book
+        self.vocab = Vocab()
+        self.plats = [Platform(world, plan, p, limits) for p in range(3)]
+        share = np.array([world.activity[pl.acc].sum() for pl in self.plats])
+        self.share = share / share.sum()
+        self.counts = {"original": 0, "reply": 0, "repost": 0, "quote": 0, "questions": 0, "likes": 0,
+                       "owner_likes": 0, "crisis_negative_posts": 0, "mentions": 0, "links": 0, "hashtags": 0,
+                       "actions_on_owner": 0}
+        self.owner_by_class = dict.fromkeys(ow.CLASSES, 0)
+        self.posts_by_lang = dict.fromkeys(LANGS, 0)
+        self.owner_keys = world.key.to_pylist()[:3]
+
+    # -------------------------------------------------------------------------------------------- chunk
+    def chunk(self, t_all: np.ndarray, cr_all: np.ndarray, c0: int, c1: int) -> tuple[list[pa.Array], list[pa.Array]]:
+        plat = self.rng.choice(3, size=len(t_all), p=self.share)
+        posts, likes = [], []
+        for p in range(3):
+            m = plat == p
+            pl, ll = self.world_posts(self.plats[p], t_all[m], cr_all[m], c0, c1)
+            posts.append(pl)
+            likes.append(ll)
+            pl, ll = self.owner_posts(self.plats[p], c0, c1)
+            posts.append(pl)
+            likes.append(ll)
+        return posts, likes
+
+    def world_posts(self, S: Platform, t: np.ndarray, cr: np.ndarray, c0: int, c1: int) -> tuple[pa.Array, pa.Array]:
+        rng, w, book, V = self.rng, self.w, self.book, self.vocab
+        n = len(t)
+        seq = S.seq + np.arange(n, dtype=np.int64)
+        S.seq += n
+        owc = ~cr & (rng.random(n) < Q_OWNER)
+        eng = owc | cr
+        gen = ~eng
+        author = np.where(eng, S.engagers(rng, n, c0, c1, np.where(cr, 0.3, 0.75)),
+                          _sample(rng, S.cum_act, S.acc, n))
+        ku = rng.random(n)
+        kind = np.where(gen, np.select([ku < 0.55, ku < 0.85, ku < 0.95], [ORIG, REPLY, REPOST], QUOTE),
+                        np.where(owc, np.select([ku < 0.40, ku < 0.70, ku < 0.88], [REPLY, ORIG, REPOST], QUOTE),
+                                 np.where(ku < 0.7, ORIG, REPLY)))
+        # targets on the owner ---------------------------------------------------------------------------
+        otgt = np.where(eng & (kind != ORIG), S.owner_target(rng, t), -1)
+        kind = np.where(eng & (kind != ORIG) & (otgt < 0), ORIG, kind)
+        # generic targets in the pool of recent world posts -----------------------------------------------
+        base = len(S.pool)
+        pt, pa_, pk = (np.concatenate([S.pool[f], x]) for f, x in (("t", t), ("author", author), ("kind", kind)))
+        own_pos = base + np.arange(n)
+        need = np.flatnonzero(gen & (kind != ORIG))
+        tpos = np.full(n, -1, np.int64)
+        tpos[need] = pick_targets(rng, pt, pa_, pk, w.influence, t[need], own_pos[need] - 1, author[need], 7200.0)
+        kind[need[tpos[need] < 0]] = ORIG
+        pk[base:] = kind
+        is_gen_ref = gen & (kind != ORIG)
+        # reference (parent / reposted / quoted) and thread root --------------------------------------------
+        plan = self.plan
+        oi = np.maximum(otgt, 0)
+        ref_author = np.where(is_gen_ref, pa_[np.maximum(tpos, 0)], S.p)
+        ref_seq = np.where(is_gen_ref, np.concatenate([S.pool["seq"], seq])[np.maximum(tpos, 0)], plan.seq[oi])
+        ref_t = np.where(is_gen_ref, pt[np.maximum(tpos, 0)], plan.t[oi])
+        ptr = np.arange(base + n)
+        reply_gen = is_gen_ref & (kind == REPLY)
+        ptr[base:][reply_gen] = tpos[reply_gen]
+        while True:
+            nxt = ptr[ptr]
+            if np.array_equal(nxt, ptr):
+                break
+            ptr = nxt
+        r_seq = np.concatenate([S.pool["rseq"], seq])[ptr[base:]]
+        r_author = np.concatenate([S.pool["rauthor"], author])[ptr[base:]]
+        r_t = np.concatenate([S.pool["rt"], t])[ptr[base:]]
+        reply_own = eng & (kind == REPLY)
+        r_seq, r_author, r_t = (np.where(reply_own, a, b) for a, b in ((ref_seq, r_seq), (ref_author, r_author), (ref_t, r_t)))
+        # topic, language, style ------------------------------------------------------------------------------
+        topic = rng.choice(len(TOPICS), size=n, p=TOPIC_P)
+        ptopic = np.concatenate([S.pool["topic"], topic])
+        inherit = is_gen_ref & (rng.random(n) < 0.8)
+        topic = np.where(inherit, ptopic[np.maximum(tpos, 0)], topic)
+        topic = np.where(eng & (kind != ORIG), plan.topic[oi], topic)
+        topic = np.where(cr, CRISIS_TOPIC, topic)
+        lang = np.where(cr, 0, w.lang[author])
+        su = rng.random(n)
+        style = np.where(owc, np.select([su < 0.25, su < 0.60, su < 0.64], [ST_QUESTION, ST_POSITIVE, ST_COMPLAINT], 0),
+                         np.select([su < 0.14, su < 0.28, su < 0.33], [ST_QUESTION, ST_POSITIVE, ST_NEGATIVE], 0))
+        style = np.where(cr, ST_COMPLAINT, style)
+        style = np.where((lang != 0) & (style != ST_QUESTION), 0, style)
+        # entities ----------------------------------------------------------------------------------------------
+        mention = np.full(n, -1, np.int64)
+        mention[eng & (kind == ORIG)] = S.p
+        gm = gen & (kind == ORIG) & (rng.random(n) < 0.10)
+        cand = _sample(rng, S.cum_inf, S.acc, n)
+        mention = np.where(gm & (cand != author), cand, mention)
+        tu = rng.random(n)
+        n_tags = np.where(kind == ORIG, np.select([tu < 0.10, tu < 0.35], [2, 1], 0),
+                          np.where((kind == REPLY) | (kind == QUOTE), (tu < 0.08).astype(np.int64), 0))
+        tag1, tag2 = V.tag_index(rng, topic), V.tag_index(rng, topic)
+        tag2 = np.where(tag2 == tag1, -1, tag2)
+        has_link = gen & (kind == ORIG) & (rng.random(n) < 0.08)
+        # text for everything but reposts ---------------------------------------------------------------------
+        tx = kind != REPOST
+        sent, isq = V.sentences(rng, lang[tx], style[tx], topic[tx], cr[tx])
+        mt = mention[tx]
+        mh = w.handle.take(pa.array(mt, mask=mt < 0))
+        mk = w.key.take(pa.array(mt, mask=mt < 0))
+        t1 = np.where(n_tags[tx] >= 1, tag1[tx], -1)
+        t2 = np.where(n_tags[tx] >= 2, tag2[tx], -1)
+        t1a, t2a = pa.array(t1, mask=t1 < 0), pa.array(t2, mask=t2 < 0)
+        lk = has_link[tx]
+        li = np.flatnonzero(lk)
+        url = scatter(cat("https://", V.news.take(pa.array(seq[tx][li] % len(V.news))), "/2026/",
+                          V.slugs.take(pa.array(V.term_index(rng, topic[tx][li])))), lk) if len(li) else nulls(len(lk))
+        text = cat(opt("@", mh, " "), sent, V.tag_text.take(t1a), V.tag_text.take(t2a), opt(" ", url, ""))
+        ents = cat(pa.compute.binary_join_element_wise('{"etype":"mention","value":"', mh, '","target_account_key":"',
+                                                       mk, '"}', ""),
+                   opt(",", V.hashtag_entity.take(t1a), ""), opt(",", V.hashtag_entity.take(t2a), ""),
+                   opt(',{"etype":"link","value":"', url, '"}'))
+        has_ent = (mt >= 0) | (t1 >= 0) | (t2 >= 0) | lk
+        ents = pa.compute.if_else(pa.array(has_ent), pa.compute.utf8_ltrim(ents, characters=","), nulls(len(mt)))
+        # keys and lines -------------------------------------------------------------------------------------------
+        key = post_keys(w, S.p, author, seq, t)
+        has_ref = kind != ORIG
+        ri = np.flatnonzero(has_ref)
+        ref_key = scatter(post_keys(w, S.p, ref_author[ri], ref_seq[ri], ref_t[ri]), has_ref)
+        rep = kind == REPLY
+        qi = np.flatnonzero(rep)
+        root_key = scatter(post_keys(w, S.p, r_author[qi], r_seq[qi], r_t[qi]), rep)
+        lines = cat('{"record_type":"post","platform":"', S.name, '","post_key":"', key, '","author_key":"',
+                    w.key.take(pa.array(author)), '","created_at":"', ts(t), '","kind":"', KIND_NAMES.take(pa.array(kind)),
+                    '"', pa.compute.binary_join_element_wise(REF_PREFIX.take(pa.array(kind)), ref_key, '"', ""),
+                    opt(',"thread_root_key":"', root_key), opt(',"text":"', scatter(text, tx)),
+                    opt(',"lang":"', scatter(LANG_NAMES.take(pa.array(lang[tx])), tx)),
+                    opt(',"entities":[', scatter(ents, tx), "]"), "}\n")
+        # bookkeeping ---------------------------------------------------------------------------------------------
+        book.seen(t)
+        book.actions(author[eng], t[eng])
+        for k, name in enumerate(KIND_NAMES.to_pylist()):
+            self.counts[name] += int((kind == k).sum())
+        self.counts["questions"] += int(isq.sum())
+        self.counts["crisis_negative_posts"] += int(cr.sum())
+        self.counts["mentions"] += int((mention >= 0).sum())
+        self.counts["links"] += int(has_link.sum())
+        self.counts["hashtags"] += int(n_tags[tx].sum() - ((n_tags[tx] >= 2) & (t2 < 0)).sum())
+        self.counts["actions_on_owner"] += int(eng.sum())
+        for li_, c in zip(*np.unique(lang, return_counts=True)):
+            self.posts_by_lang[LANGS[li_]] += int(c)
+        gi = gen & (kind == REPLY)
+        book.receive(ref_author[gi], 0)
+        book.receive(mention[gm & (mention >= 0)], 1)
+        book.receive(ref_author[gen & (kind == REPOST)], 2)
+        book.receive(ref_author[gen & (kind == QUOTE)], 3)
+        rows = {"seq": seq, "author": author, "t": t, "topic": topic, "kind": kind,
+                "rseq": np.where(rep, r_seq, seq), "rauthor": np.where(rep, r_author, author), "rt": np.where(rep, r_t, t)}
+        S.pool.extend(rows)
+        inb = eng & (kind != REPOST)
+        S.inbound.extend({f: v[inb] for f, v in rows.items()})
+        likes = self.likes(S, t, owc, inb, author, seq, kind, pt, pa_, pk, base, c0, c1)
+        return lines, likes
+
+    # -------------------------------------------------------------------------------------------- likes
+    def likes(self, S: Platform, t: np.ndarray, owc: np.ndarray, inb: np.ndarray, author: np.ndarray,
+              seq: np.ndarray, kind: np.ndarray, pt: np.ndarray, pa_: np.ndarray, pk: np.ndarray, base: int,
+              c0: int, c1: int) -> pa.Array:
+        rng, w, book, plan = self.rng, self.w, self.book, self.plan
+        n = len(t)
+        pseq = np.concatenate([S.pool["seq"][:0], S.pool["seq"]])  # pool already holds this chunk
+        # generic likes: about one per world post
+        nl = n
+        b = rng.integers(0, max(n, 1), nl) if n else np.zeros(0, np.int64)
+        actor = _sample(rng, S.cum_act, S.acc, nl)
+        tp = pick_targets(rng, pt, pa_, pk, w.influence, t[b] if n else b, base + b, actor, 3 * 3600.0, 8) if nl else b
+        lt = (t[b] if n else b) + rng.integers(0, 900, nl)
+        ok = (tp >= 0) & (lt <= END)
+        allseq = pseq[-len(pt):] if len(pt) else pseq
+        g_actor, g_t, g_ta, g_tseq, g_tt = actor[ok], lt[ok], pa_[tp[ok]], allseq[tp[ok]], pt[tp[ok]]
+        # likes of owner posts by engagers: two per owner-channel post
+        no = int(owc.sum()) * 2
+        bo = rng.integers(0, max(n, 1), no)
+        ot = t[bo] + rng.integers(0, 900, no) if n else np.zeros(0, np.int64)
+        oa = S.engagers(rng, no, c0, c1, np.full(no, 0.75))
+        oi = S.owner_target(rng, ot)
+        ok = (oi >= 0) & (ot <= END)
+        o_actor, o_t, o_i = oa[ok], ot[ok], oi[ok]
+        # the owner likes some inbound posts (replies, mentions, quotes to it)
+        ii = np.flatnonzero(inb & (rng.random(n) < 0.3))
+        ht = t[ii] + np.exp(rng.normal(np.log(3600), 1.0, len(ii))).astype(np.int64)
+        ok = ht <= END
+        h_t, h_ta, h_tseq, h_tt = ht[ok], author[ii][ok], seq[ii][ok], t[ii][ok]
+        actors = np.concatenate([g_actor, o_actor, np.full(len(h_t), S.p)])
+        times = np.concatenate([g_t, o_t, h_t])
+        t_author = np.concatenate([g_ta, np.full(len(o_i), S.p), h_ta])
+        t_seq = np.concatenate([g_tseq, plan.seq[o_i], h_tseq])
+        t_t = np.concatenate([g_tt, plan.t[o_i], h_tt])
+        book.seen(times)
+        book.actions(o_actor, o_t)
+        book.owner_acted_on(h_ta, h_t)
+        self.counts["likes"] += len(times)
+        self.counts["owner_likes"] += len(h_t)
+        self.counts["actions_on_owner"] += len(o_t)
+        return cat('{"record_type":"interaction","platform":"', S.name, '","type":"like","actor_key":"',
+                   w.key.take(pa.array(actors)), '","target_post_key":"', post_keys(w, S.p, t_author, t_seq, t_t),
+                   '","target_account_key":"', w.key.take(pa.array(t_author)), '","created_at":"', ts(times), '"}\n')
+
+    # -------------------------------------------------------------------------------------------- owner posts
+    def owner_posts(self, S: Platform, c0: int, c1: int) -> tuple[pa.Array, pa.Array]:
+        from socialleads.simulate.owner_emit import emit_owner_posts
+        return emit_owner_posts(self, S, c0, c1)

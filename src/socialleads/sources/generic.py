@@ -1,0 +1,351 @@
+"""The generic format (docs/generic-format.md) from JSON lines, CSV and Parquet, into staging tables.
+
+Every input becomes one relation `src(line_no, unit, line, undecodable)` where `line` is a JSON object
+text; one SQL pass parses, validates, routes each record to its staging table and sends the rest to
+quarantine with the file, the place and the reason. JSON lines are fed in bounded Arrow batches
+(sources/lines.py); CSV and Parquet are read by DuckDB's own readers.
+"""
+
+from __future__ import annotations
+
+from socialleads.store.db import run_sql
+
+import json
+import queue
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from socialleads.errors import FormatError
+from socialleads.sources import records as R
+from socialleads.sources.lines import head_lines, line_batches
+
+
+SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv", ".parquet": "parquet"}
+SKIP_NAMES = {"truth.json", "leads.toml"}
+RAW_LIMIT = 65536
+
+
+def file_kind(path: Path) -> str | None:
+    """jsonl | csv | parquet from the name (a trailing .gz is allowed for text formats), else by content."""
+    name = path.name.lower()
+    if name.endswith(".gz"):
+        name = name[:-3]
+        kind = SUFFIXES.get(Path(name).suffix)
+        return kind if kind in ("jsonl", "csv") else None
+    kind = SUFFIXES.get(Path(name).suffix)
+    if kind:
+        return kind
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(4)
+    except OSError:
+        return None
+    if head == b"PAR1":
+        return "parquet"
+    if head.lstrip()[:1] == b"{":
+        return "jsonl"
+    return None
+
+
+def _struct_type(spec: R.RecordSpec) -> str:
+    fields = tuple(dict.fromkeys(R.ENVELOPE + spec.fields))
+    return "{" + ", ".join(f'"{f}": "{"JSON" if f in R.JSON_FIELDS else "VARCHAR"}"' for f in fields) + "}"
+
+
+_KNOWN_NULLS = json.dumps({f: None for f in R.ALL_FIELDS})
+_KNOWN_LIST = "[" + ", ".join("'" + f + "'" for f in R.ALL_FIELDS) + "]"
+_KNOWN_TYPES = ", ".join("'" + n + "'" for n in R.SPECS)
+_META_REASON = ("coalesce(m.bad, CASE WHEN m.rt IS NULL THEN 'record_type missing' "
+                "ELSE 'unknown record_type ''' || left(m.rt, 40) || '''' END)")
+
+
+def meta_sql(src: str, file_type: str | None) -> str:
+    """Temp table `meta` (line_no, bad, rt): one cheap parse per line to route it or reject it."""
+    ft = "NULL" if file_type is None else "'" + file_type + "'"
+    return f"""
+    CREATE OR REPLACE TEMP TABLE meta AS
+    SELECT line_no, bad,
+      CASE WHEN bad IS NULL THEN coalesce(nullif(json_extract_string(line, '$.record_type'), ''), {ft}) END AS rt
+    FROM (
+      SELECT line_no, line,
+        CASE WHEN line IS NULL THEN 'not UTF-8 text'
+             WHEN NOT json_valid(line) THEN 'not valid JSON'
+             WHEN left(ltrim(line, ' ' || chr(9)), 1) <> '{{' THEN 'not a JSON object (a line must be {{…}})' END AS bad
+      FROM {src}
+      WHERE line IS NULL OR json_valid(line) OR trim(line, ' ' || chr(9) || chr(10) || chr(13)) <> '')
+    """
+
+
+def meta_quarantine_sql(src: str, run_id: str, file: str) -> str:
+    """Lines rejected before routing: not text, not JSON, not an object, no or an unknown record_type."""
+    f = file.replace("'", "''")
+    return f"""INSERT INTO quarantine (run_id, file, line, place, record_type, reason, raw)
+        SELECT '{run_id}', '{f}', m.line_no, r.unit || ' ' || m.line_no, m.rt, {_META_REASON},
+          left(rtrim(coalesce(r.line, r.undecodable), chr(13) || chr(10)), {RAW_LIMIT})
+        FROM meta m JOIN {src} r USING (line_no)
+        WHERE (m.bad IS NOT NULL OR m.rt IS NULL OR m.rt NOT IN ({_KNOWN_TYPES}))
+          AND NOT EXISTS (SELECT 1 FROM quarantine q WHERE q.file = '{f}' AND q.line = m.line_no
+                          AND q.reason = {_META_REASON})"""
+
+
+def _typed_rows(src: str, spec: R.RecordSpec) -> str:
+    """Rows of one record type: j (text fields), t_<time> (parsed once), extra (unknown keys)."""
+    times = "".join(f", try_cast(j.{f} AS TIMESTAMPTZ)::TIMESTAMP AS t_{f}" for f in spec.times)
+    return f"""(SELECT line_no, j{times},
+          CASE WHEN len(list_filter(json_keys(line), lambda k: NOT list_contains({_KNOWN_LIST}, k))) > 0
+               THEN json_merge_patch(line, '{_KNOWN_NULLS}') END AS extra
+        FROM (SELECT r.line_no, r.line, json_transform(r.line, '{_struct_type(spec)}') AS j
+              FROM {src} r JOIN meta m USING (line_no) WHERE m.rt = '{spec.name}' AND m.bad IS NULL))"""
+
+
+def _key_md5(*exprs: str) -> str:
+    return "md5(concat_ws('|', " + ", ".join(f"coalesce(({e})::VARCHAR, '')" for e in exprs) + "))"
+
+
+def _utm(col: str, name: str) -> str:
+    return f"coalesce(nullif(j.{name}, ''), nullif(url_decode(regexp_extract({col}, '[?&]{name}=([^&#]*)', 1)), ''))"
+
+
+def route_sql(spec: R.RecordSpec, src: str, run_id: str, default_source: str, seq_base: int) -> str:
+    """INSERT of one record type's rows into its staging table, each with its `reason` (NULL = valid)."""
+    s = f"coalesce(nullif(j.source, ''), '{default_source}')"
+    reason = R.reason_sql(spec)
+    seq = f"{seq_base} + line_no"
+    tail = f"{s}, extra, '{run_id}', {seq}, {reason}"
+    rows = _typed_rows(src, spec)
+    if spec.name == "account":
+        return (f"INSERT INTO stg_accounts SELECT {R.typed_select(spec)}, extra, {s}, '{run_id}', {seq}, {reason} "
+                f"FROM {rows}")
+    if spec.name == "post":
+        return f"""INSERT INTO stg_posts SELECT j.post_key, j.platform, j.author_key, j.kind,
+              coalesce(nullif(j.kind_confidence, ''), 'exact'), t_created_at,
+              least(t_created_at, coalesce(t_first_seen_at, now()::TIMESTAMP)),
+              j.text, j.text_html, nullif(j.lang, ''), nullif(j.visibility, ''), nullif(j.reply_to_key, ''),
+              nullif(j.thread_root_key, ''), nullif(j.repost_of_key, ''), nullif(j.quote_of_key, ''),
+              nullif(j.url, ''), t_edited_at, coalesce(try_cast(j.is_deleted AS BOOLEAN), FALSE),
+              coalesce(t_first_seen_at, now()::TIMESTAMP), {s}, j.source_ids, NULL, extra, '{run_id}',
+              {seq}, {reason}, j.entities
+            FROM {rows}"""
+    if spec.name in ("interaction", "follow"):
+        if spec.name == "interaction":
+            key = _key_md5("j.platform", "j.type", "j.actor_key", "j.via_post_key",
+                           "coalesce(j.target_post_key, j.target_account_key)")
+            cols = ("j.type, j.actor_key, nullif(j.target_account_key, ''), nullif(j.target_post_key, ''), "
+                    "nullif(j.via_post_key, '')")
+        else:
+            key = _key_md5("j.platform", "'follow'", "j.actor_key", "j.target_account_key", "t_created_at")
+            cols = "'follow', j.actor_key, j.target_account_key, NULL, NULL"
+        return f"""INSERT INTO stg_interactions SELECT coalesce(nullif(j.interaction_key, ''), {key}),
+              j.platform, {cols}, t_created_at,
+              coalesce(nullif(j.time_precision, ''), CASE WHEN j.created_at IS NULL THEN 'unknown' ELSE 'exact' END),
+              t_ended_at, {tail} FROM {rows}"""
+    if spec.name == "follower_snapshot":
+        return f"""INSERT INTO stg_follower_snapshots SELECT j.account_key, t_observed_at, j.follower_key,
+              {s}, '{run_id}', {seq}, {reason} FROM {rows}"""
+    if spec.name == "metrics_snapshot":
+        ints = [f"try_cast(j.{c} AS BIGINT)" for c in R.METRICS_SNAPSHOT.ints]
+        return f"""INSERT INTO stg_metrics_snapshots SELECT j.subject_key, j.subject_type, t_observed_at,
+              {", ".join(ints[:6])}, try_cast(j.upvote_ratio AS DOUBLE), {", ".join(ints[6:])},
+              {s}, '{run_id}', {seq}, {reason} FROM {rows}"""
+    if spec.name == "click":
+        key = _key_md5("j.occurred_at", "j.url", "j.visitor_key", "j.post_key")
+        return f"""INSERT INTO stg_clicks SELECT coalesce(nullif(j.click_key, ''), {key}), t_occurred_at, j.url,
+              {", ".join(_utm("j.url", u) for u in R.UTM)},
+              nullif(j.visitor_key, ''), nullif(j.post_key, ''), nullif(j.referrer, ''), {tail} FROM {rows}"""
+    if spec.name == "conversion":
+        key = _key_md5("j.occurred_at", "j.visitor_key", "j.goal", "j.value", "j.url")
+        return f"""INSERT INTO stg_conversions SELECT coalesce(nullif(j.conversion_key, ''), {key}), t_occurred_at,
+              nullif(j.visitor_key, ''), nullif(j.url, ''), {", ".join(_utm("j.url", u) for u in R.UTM)},
+              nullif(j.goal, ''), try_cast(j.value AS DOUBLE), nullif(j.currency, ''), {tail} FROM {rows}"""
+    raise AssertionError(spec.name)
+
+
+def reject_staged_sql(table: str, src: str, run_id: str, file: str, seq_base: int) -> list[str]:
+    """Move this batch's staged rows that carry a reason into quarantine, then drop them from staging."""
+    f = file.replace("'", "''")
+    line = f"(s.seq - {seq_base})"
+    return [
+        f"""INSERT INTO quarantine (run_id, file, line, place, record_type, reason, raw)
+            SELECT '{run_id}', '{f}', {line}, r.unit || ' ' || {line}, m.rt, s.reason,
+              left(rtrim(r.line, chr(13) || chr(10)), {RAW_LIMIT})
+            FROM {table} s JOIN {src} r ON r.line_no = {line} JOIN meta m ON m.line_no = r.line_no
+            WHERE s.reason IS NOT NULL AND s.seq > {seq_base}
+              AND NOT EXISTS (SELECT 1 FROM quarantine q WHERE q.file = '{f}' AND q.line = {line}
+                              AND q.reason = s.reason)""",
+        f"DELETE FROM {table} WHERE reason IS NOT NULL AND seq > {seq_base}",
+    ]
+
+
+def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+    rows = run_sql(con, sql)
+    return int(rows[0][0]) if rows and rows[0][0] is not None else 0
+
+
+def process_batch(con: duckdb.DuckDBPyConnection, src: str, file: str, file_type: str | None, run_id: str,
+                  default_source: str, seq_base: int) -> int:
+    """Validate and stage one batch of `src` (line_no, unit, line, undecodable); returns the rows rejected."""
+    run_sql(con, meta_sql(src, file_type))
+    run_sql(con, meta_quarantine_sql(src, run_id, file))
+    bad = _count(con, "SELECT count(*) FROM meta WHERE bad IS NOT NULL OR rt IS NULL "
+                      f"OR rt NOT IN ({_KNOWN_TYPES})")
+    types = sorted(r[0] for r in run_sql(con, f"SELECT DISTINCT rt FROM meta WHERE bad IS NULL AND rt IN ({_KNOWN_TYPES})"))
+    for rt in types:
+        spec = R.SPECS[rt]
+        table = "stg_" + spec.table
+        run_sql(con, route_sql(spec, src, run_id, default_source, seq_base))
+        n = _count(con, f"SELECT count(*) FROM {table} WHERE reason IS NOT NULL AND seq > {seq_base}")
+        if n:
+            bad += n
+            for q in reject_staged_sql(table, src, run_id, file, seq_base):
+                run_sql(con, q)
+    return bad
+
+
+# ---------------------------------------------------------------- format checks (refuse whole files)
+
+def check_jsonl(path: Path, file_type: str | None) -> None:
+    try:
+        head = head_lines(path)
+    except OSError as exc:
+        raise FormatError(f"{path}: {exc}") from None
+    if not head:
+        return  # an empty file imports nothing, and that is not an error
+    for ln in head:
+        try:
+            obj = json.loads(ln)
+        except ValueError:
+            continue
+        if isinstance(obj, dict) and (obj.get("record_type") in R.SPECS or
+                                      (file_type and "record_type" not in obj)):
+            return
+    first = head[0]
+    if b"\x00" in first or not _is_utf8(first):
+        raise FormatError(f"{path}: not in the generic format: binary data, not JSON lines text")
+    shown = first[:40].decode("utf-8", "replace")
+    raise FormatError(f"{path}: not in the generic format: none of the first {len(head)} line(s) is a JSON object "
+                      f"with a known record_type (line 1 starts {shown!r})")
+
+
+def _is_utf8(b: bytes) -> bool:
+    try:
+        b.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.start > len(b) - 4  # a character cut at the sample's end is fine
+    return True
+
+
+def _columns(con: duckdb.DuckDBPyConnection, rel_sql: str, path: Path) -> list[str]:
+    try:
+        return [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {rel_sql}").fetchall()]
+    except duckdb.Error as exc:
+        raise FormatError(f"{path}: cannot be read as {path.suffix.lstrip('.') or 'this format'} "
+                          f"({str(exc).splitlines()[0]})") from None
+
+
+def _check_columns(path: Path, cols: list[str], file_type: str | None) -> None:
+    if "record_type" not in cols and file_type is None:
+        raise FormatError(f"{path}: not in the generic format: no record_type column and the file name does not "
+                          f"say the record type (name it posts.csv, accounts.csv, …)")
+    if "record_type" not in cols and file_type is not None:
+        missing = [f for f in R.SPECS[file_type].required if f not in cols]
+        if missing:
+            raise FormatError(f"{path}: not in the generic format: a {file_type} file needs the column(s) "
+                              f"{', '.join(missing)}")
+
+
+def _json_struct_of(cols: list[str]) -> str:
+    parts = []
+    for c in cols:
+        qc = '"' + c.replace('"', '""') + '"'
+        if c in R.JSON_FIELDS:
+            parts.append(f"{qc} := CASE WHEN json_valid({qc}::VARCHAR) THEN {qc}::VARCHAR::JSON ELSE to_json({qc}) END")
+        else:
+            parts.append(f"{qc} := {qc}")
+    return "to_json(struct_pack(" + ", ".join(parts) + "))::VARCHAR"
+
+
+def _sql_str(s: str) -> str:
+    return "'" + s.replace("'", "''") + "'"
+
+
+def table_source(con: duckdb.DuckDBPyConnection, path: Path, kind: str, file_type: str | None) -> str:
+    """For CSV / Parquet: create temp view `src` over the file; returns its name. Raises FormatError."""
+    p = _sql_str(str(path))
+    if kind == "csv":
+        rel = (f"read_csv({p}, all_varchar=true, header=true, store_rejects=true, "
+               "rejects_table='csv_reject_errors', rejects_scan='csv_reject_scans')")
+        cols = _columns(con, rel, path)
+        _check_columns(path, cols, file_type)
+        # row numbers count data rows: row 1 is the first row after the header
+        run_sql(con, f"CREATE OR REPLACE TEMP TABLE src AS SELECT row_number() OVER () AS line_no, 'row' AS unit, "
+                    f"{_json_struct_of(cols)} AS line, NULL::VARCHAR AS undecodable FROM {rel}")
+        return "src"
+    rel = f"read_parquet({p}, file_row_number=true)"
+    cols = [c for c in _columns(con, rel, path) if c != "file_row_number"]
+    _check_columns(path, cols, file_type)
+    run_sql(con, f"CREATE OR REPLACE TEMP TABLE src AS SELECT file_row_number + 1 AS line_no, 'row' AS unit, "
+                f"{_json_struct_of(cols)} AS line, NULL::VARCHAR AS undecodable FROM {rel}")
+    return "src"
+
+
+def csv_rejects_sql(run_id: str, file: str) -> str:
+    f = file.replace("'", "''")
+    return f"""INSERT INTO quarantine (run_id, file, line, place, record_type, reason, raw)
+        SELECT '{run_id}', '{f}', line, 'line ' || line, NULL,
+               'CSV: ' || split_part(error_message, chr(10), 1), left(csv_line, {RAW_LIMIT})
+        FROM csv_reject_errors r WHERE NOT EXISTS (
+          SELECT 1 FROM quarantine q WHERE q.file = '{f}' AND q.line = r.line AND q.raw = left(r.csv_line, {RAW_LIMIT}))"""
+
+
+def prefetch(it: Iterator[pa.Table], depth: int = 1) -> Iterator[pa.Table]:
+    """Read the next batch in a thread while DuckDB works on this one (both release the GIL)."""
+    q: queue.Queue[object] = queue.Queue(maxsize=depth)
+    done = object()
+
+    def produce() -> None:
+        try:
+            for item in it:
+                q.put(item)
+            q.put(done)
+        except BaseException as exc:  # handed to the consumer, raised there
+            q.put(exc)
+
+    threading.Thread(target=produce, daemon=True).start()
+    while True:
+        item = q.get()
+        if item is done:
+            return
+        if isinstance(item, BaseException):
+            raise item
+        yield item  # type: ignore[misc]
+
+
+def jsonl_sources(con: duckdb.DuckDBPyConnection, path: Path,
+                  on_bytes: Callable[[int], None] | None = None) -> Iterator[str]:
+    """For JSON lines: yields once per batch after filling temp table `src` with that batch.
+
+    Valid UTF-8 (checked by Arrow, vectorized) is handed to DuckDB as text without a copy; a batch with
+    a bad byte sequence goes through DuckDB's `try(decode())` so that only the bad lines are rejected.
+    """
+    for batch in prefetch(line_batches(path)):
+        raw = batch.column("raw").combine_chunks()
+        text = raw.view(pa.large_utf8())
+        try:
+            text.validate(full=True)
+            con.register("raw_batch", pa.table({"line_no": batch.column("line_no"), "line": text}))
+            run_sql(con, "CREATE OR REPLACE TEMP TABLE src AS SELECT line_no, 'line' AS unit, line, "
+                         "NULL::VARCHAR AS undecodable FROM raw_batch")
+        except pa.ArrowInvalid:
+            con.register("raw_batch", batch)
+            run_sql(con, "CREATE OR REPLACE TEMP TABLE src AS SELECT line_no, 'line' AS unit, "
+                         "try(decode(raw)) AS line, raw::VARCHAR AS undecodable FROM raw_batch")
+        con.unregister("raw_batch")
+        yield "src"
+        if on_bytes is not None:
+            on_bytes(raw.nbytes - (len(raw) + 1) * 8)
+
+

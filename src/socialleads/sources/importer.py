@@ -1,0 +1,235 @@
+"""`leads import`: files or folders into the store, with provenance, quarantine and a summary.
+
+One import is one `ingest_runs` row. Records are staged in bounded batches and merged with the
+idempotent set-based merges of store/merge.py; posts of kind reply / repost / quote and mention
+entities also yield their interactions (CONNECTORS.md §6.1), and accounts that are only referenced
+(authors, actors) get a stub row so that every key resolves.
+"""
+
+from __future__ import annotations
+
+from socialleads.store.db import run_sql
+
+import datetime as dt
+import json
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from socialleads import __version__
+from socialleads.errors import FormatError
+from socialleads.sources import generic as G
+from socialleads.sources.records import type_from_filename
+from socialleads.store import Store
+from socialleads.store import merge as M
+
+FLUSH_ROWS = 1_000_000
+SOURCE = "generic"
+
+
+@dataclass
+class ImportSummary:
+    run_id: str
+    files: list[str] = field(default_factory=list)
+    accepted: dict[str, int] = field(default_factory=dict)   # per table: distinct records accepted
+    new: dict[str, int] = field(default_factory=dict)
+    updated: dict[str, int] = field(default_factory=dict)
+    quarantined: int = 0
+    refused: list[str] = field(default_factory=list)        # one message per refused file
+    skipped: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def complete(self) -> bool:
+        return not self.refused and self.quarantined == 0
+
+    def to_json(self) -> dict[str, Any]:
+        a = self.accepted
+        return {
+            "run_id": self.run_id,
+            "posts": a.get("posts", 0),
+            "accounts": a.get("accounts", 0),
+            "interactions": a.get("interactions", 0),
+            "entities": a.get("post_entities", 0),
+            "follower_snapshots": a.get("follower_snapshots", 0),
+            "metrics_snapshots": a.get("metrics_snapshots", 0),
+            "clicks": a.get("clicks", 0),
+            "conversions": a.get("conversions", 0),
+            "quarantined": self.quarantined,
+            "new": dict(self.new),
+            "updated": dict(self.updated),
+            "files": list(self.files),
+            "refused": list(self.refused),
+            "skipped": list(self.skipped),
+            "complete": self.complete,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def collect_files(path: Path) -> tuple[list[Path], list[str]]:
+    """The files an import of `path` reads, and the names it leaves alone."""
+    if not path.exists():
+        raise FormatError(f"{path}: no such file or folder")
+    if path.is_file():
+        return [path], []
+    files, skipped = [], []
+    for p in sorted(path.rglob("*")):
+        if not p.is_file() or p.name.startswith("."):
+            continue
+        if p.name in G.SKIP_NAMES:
+            skipped.append(str(p))
+            continue
+        if G.file_kind(p) is None:
+            skipped.append(str(p))
+            continue
+        files.append(p)
+    return files, skipped
+
+
+class _Run:
+    def __init__(self, store: Store, summary: ImportSummary) -> None:
+        self.store = store
+        self.con = store.con
+        self.s = summary
+        self.seq_base = 0
+
+    def add(self, d: dict[str, int], table: str, n: int) -> None:
+        d[table] = d.get(table, 0) + n
+
+    def flush(self) -> None:
+        """Merge everything staged; derived interactions and stub accounts come from the staged posts."""
+        con = self.con
+        # Accounts first so the posts' stubs are not needed for declared accounts.
+        self._merge(M.ACCOUNTS)
+        run_sql(con, "CREATE OR REPLACE TEMP TABLE batch_posts AS SELECT post_key, platform, author_key, kind, "
+                    "created_at, reply_to_key, repost_of_key, quote_of_key, source, ingest_run_id, seq FROM stg_posts")
+        run_sql(con, """INSERT INTO stg_post_entities
+            SELECT post_key, e->>'etype', e->>'value', e->>'target_account_key', try_cast(e->>'start_idx' AS INTEGER),
+                   try_cast(e->>'end_idx' AS INTEGER), e->>'idx_unit', seq, NULL
+            FROM (SELECT post_key, unnest(from_json(entities, '["JSON"]')) AS e, seq FROM stg_posts
+                  WHERE entities IS NOT NULL)""")
+        self._merge(M.POSTS)
+        self._merge(M.ENTITIES)
+        run = self.s.run_id
+        derived = []
+        for kind, col in (("reply", "reply_to_key"), ("repost", "repost_of_key"), ("quote", "quote_of_key")):
+            derived.append(f"""
+              SELECT {G._key_md5("b.platform", f"'{kind}'", "b.author_key", "b.post_key", f"b.{col}")},
+                     b.platform, '{kind}', b.author_key, p.author_key, b.{col}, b.post_key, b.created_at, 'exact',
+                     NULL::TIMESTAMP, b.source, NULL::JSON, '{run}', b.seq, NULL
+              FROM batch_posts b LEFT JOIN posts p ON p.post_key = b.{col}
+              WHERE b.{col} IS NOT NULL AND (b.kind = '{kind}' OR '{kind}' = 'quote')""")
+        derived.append(f"""
+              SELECT {G._key_md5("b.platform", "'mention'", "b.author_key", "b.post_key", "e.target_account_key")},
+                     b.platform, 'mention', b.author_key, e.target_account_key, b.post_key, b.post_key, b.created_at,
+                     'exact', NULL::TIMESTAMP, b.source, NULL::JSON, '{run}', b.seq, NULL
+              FROM batch_posts b JOIN (SELECT DISTINCT post_key, target_account_key FROM post_entities
+                                       WHERE etype = 'mention' AND target_account_key IS NOT NULL) e
+                ON e.post_key = b.post_key""")
+        run_sql(con, "INSERT INTO stg_interactions " + " UNION ALL ".join(derived))
+        run_sql(con, "DROP TABLE batch_posts")
+        self._merge(M.INTERACTIONS)
+        for m in (M.FOLLOWER_SNAPSHOTS, M.METRICS_SNAPSHOTS, M.CLICKS, M.CONVERSIONS):
+            self._merge(m)
+
+    def _merge(self, m: M.TableMerge) -> None:
+        staged, new, updated = M.merge_table(self.con, m)
+        self.add(self.s.accepted, m.table, staged)
+        if new:
+            self.add(self.s.new, m.table, new)
+        if updated:
+            self.add(self.s.updated, m.table, updated)
+
+    def finish(self) -> None:
+        """Once per import: stubs for referenced accounts, and reply/like targets resolved late."""
+        con = self.con
+        run = self.s.run_id
+        stubs = con.execute(f"""
+            INSERT INTO accounts (account_key, platform, is_owner, source, ingest_run_id)
+            SELECT key, any_value(platform), FALSE, 'reference', '{run}' FROM (
+              SELECT author_key AS key, platform FROM posts WHERE ingest_run_id = '{run}'
+              UNION ALL SELECT actor_key, platform FROM interactions WHERE ingest_run_id = '{run}'
+              UNION ALL SELECT target_account_key, platform FROM interactions
+                WHERE ingest_run_id = '{run}' AND target_account_key IS NOT NULL) r
+            WHERE key IS NOT NULL AND NOT EXISTS (SELECT 1 FROM accounts a WHERE a.account_key = r.key)
+            GROUP BY key""").fetchall()[0]
+        n = int(stubs[0]) if stubs else 0
+        if n:
+            self.add(self.s.new, "accounts", n)
+            self.add(self.s.accepted, "accounts", n)
+        run_sql(con, """
+            UPDATE interactions AS i SET target_account_key = p.author_key FROM posts p
+            WHERE i.target_account_key IS NULL AND i.type IN ('reply', 'repost', 'quote', 'like')
+              AND i.target_post_key = p.post_key""")
+
+
+def import_path(store: Store, path: Path, *, fmt: str | None = None,
+                progress: Callable[[int, int], None] | None = None,
+                source: str = SOURCE) -> ImportSummary:
+    """Import a generic-format file or folder. Never raises for bad records: they are quarantined.
+
+    Raises FormatError only when `path` itself cannot be read at all (missing); files that are not in
+    the format are listed in `summary.refused` and nothing of theirs is imported.
+    """
+    if fmt not in (None, "generic", "jsonl", "csv", "parquet"):
+        raise FormatError(f"--format {fmt}: unknown format (see `leads import --list-formats`)")
+    files, skipped = collect_files(path)
+    run_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:8]
+    summary = ImportSummary(run_id=run_id, skipped=skipped)
+    t0 = time.perf_counter()
+    con = store.con
+    run_sql(con, "INSERT INTO ingest_runs (run_id, source, started_at, params, status) VALUES (?, ?, now()::TIMESTAMP, ?, 'running')",
+                [run_id, source, json.dumps({"path": str(path), "format": fmt or "auto", "tool": "socialleads",
+                                             "version": __version__})])
+    M.create_staging(con)
+    run = _Run(store, summary)
+    total = sum(f.stat().st_size for f in files)
+    done = 0
+
+    def bytes_done(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress:
+            progress(min(done, total), total)
+
+    for f in files:
+        kind = fmt if fmt in ("jsonl", "csv", "parquet") else G.file_kind(f)
+        file_type = type_from_filename(f.name)
+        try:
+            if kind is None:
+                raise FormatError(f"{f}: not in the generic format (expected JSON lines, CSV or Parquet)")
+            if kind == "jsonl":
+                G.check_jsonl(f, file_type)
+                sources = G.jsonl_sources(con, f, on_bytes=bytes_done)
+            else:
+                run_sql(con, "DROP TABLE IF EXISTS csv_reject_errors; DROP TABLE IF EXISTS csv_reject_scans")
+                sources = iter([G.table_source(con, f, kind, file_type)])
+        except FormatError as exc:
+            summary.refused.append(str(exc))
+            continue
+        summary.files.append(str(f))
+        for src in sources:
+            summary.quarantined += G.process_batch(con, src, str(f), file_type, run_id, source, run.seq_base)
+            if M.staged_rows(con) >= FLUSH_ROWS:
+                run.flush()
+            run.seq_base += 10_000_000_000
+        if kind == "csv":
+            q = con.execute(G.csv_rejects_sql(run_id, str(f))).fetchall()[0]
+            summary.quarantined += int(q[0]) if q else 0
+        if kind != "jsonl":
+            bytes_done(f.stat().st_size)
+    run.flush()
+    run.finish()
+    for t in ("src", "meta"):
+        run_sql(con, f"DROP TABLE IF EXISTS {t}")
+    summary.seconds = time.perf_counter() - t0
+    status = "complete" if summary.complete else "partial"
+    run_sql(con, "UPDATE ingest_runs SET finished_at = now()::TIMESTAMP, counts = ?, rejects = ?, status = ? WHERE run_id = ?",
+                [json.dumps({"accepted": summary.accepted, "new": summary.new, "updated": summary.updated,
+                             "files": summary.files, "refused": summary.refused}),
+                 summary.quarantined, status, run_id])
+    run_sql(con, "CHECKPOINT")
+    return summary

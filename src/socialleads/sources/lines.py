@@ -1,0 +1,86 @@
+"""Split a (possibly gzipped) text file into Arrow batches of raw lines with exact line numbers.
+
+No Python loop per line: newlines are found with numpy in fixed-size chunks and each chunk becomes a
+zero-copy Arrow binary array, so memory is bounded by the chunk size whatever the file size. Lines
+keep their trailing newline (the SQL side trims it) so that the offsets stay contiguous.
+"""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+import pyarrow as pa
+
+CHUNK_BYTES = 64 << 20
+MAX_LINE_BYTES = 64 << 20
+_BOM = b"\xef\xbb\xbf"
+
+
+def open_binary(path: Path) -> BinaryIO:
+    if path.name.endswith(".gz"):
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    return path.open("rb")
+
+
+def _batch(body: bytes, first_line: int) -> pa.Table:
+    buf = np.frombuffer(body, dtype=np.uint8)
+    ends = np.flatnonzero(buf == 10)
+    if len(ends) == 0 or ends[-1] != len(body) - 1:  # the last line of a file may lack its newline
+        ends = np.append(ends, len(body) - 1)
+    offsets = np.empty(len(ends) + 1, dtype=np.int64)
+    offsets[0] = 0
+    offsets[1:] = ends + 1
+    raw = pa.Array.from_buffers(pa.large_binary(), len(ends), [None, pa.py_buffer(offsets), pa.py_buffer(body)])
+    line_no = np.arange(first_line, first_line + len(ends), dtype=np.int64)
+    return pa.table({"line_no": line_no, "raw": raw})
+
+
+def line_batches(path: Path, chunk_bytes: int = CHUNK_BYTES) -> Iterator[pa.Table]:
+    """Yield tables (line_no int64, raw large_binary incl. newline); line numbers are 1-based."""
+    next_line = 1
+    carry = b""
+    first = True
+    with open_binary(path) as fh:
+        while True:
+            chunk = fh.read(chunk_bytes)
+            if first:
+                if chunk.startswith(_BOM):
+                    chunk = chunk[len(_BOM):]
+                first = False
+            if not chunk:
+                break
+            data = carry + chunk if carry else chunk
+            cut = data.rfind(b"\n")
+            if cut < 0:
+                if len(data) > MAX_LINE_BYTES:
+                    # A "line" this long is not JSON lines; hand it on whole and let it be quarantined.
+                    tbl = _batch(data, next_line)
+                    next_line += tbl.num_rows
+                    carry = b""
+                    yield tbl
+                else:
+                    carry = data
+                continue
+            body, carry = data[: cut + 1], data[cut + 1:]
+            tbl = _batch(body, next_line)
+            next_line += tbl.num_rows
+            yield tbl
+    if carry:
+        yield _batch(carry, next_line)
+
+
+def head_lines(path: Path, limit: int = 20, max_bytes: int = 1 << 20) -> list[bytes]:
+    """The first non-blank lines of a file (for format detection)."""
+    with open_binary(path) as fh:
+        try:
+            data = fh.read(max_bytes)
+        except (OSError, EOFError) as exc:
+            raise OSError(f"cannot read: {exc}") from exc
+    if data.startswith(_BOM):
+        data = data[len(_BOM):]
+    out = [ln.strip() for ln in data.split(b"\n")]
+    return [ln for ln in out if ln][:limit]
