@@ -143,7 +143,6 @@ def scorecard_and_series(store: Any, owner_keys: list[str], config: Any, window_
                          series: bool = True) -> dict[str, Any]:
     """{'scorecard': ..., 'series': ... or None}: one pass shared by the report."""
     aud, w = _prepare(store, owner_keys, config, window_days)
-    days = _window_days(config, window_days)
     audience: dict[str, Any] = {}
     unavailable: dict[str, str] = {}
     if w is None:

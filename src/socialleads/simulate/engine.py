@@ -17,7 +17,7 @@ from socialleads.simulate import owner as ow
 from socialleads.simulate.text import LANGS, ST_COMPLAINT, ST_NEGATIVE, ST_POSITIVE, ST_QUESTION, TOPICS, Vocab
 from socialleads.simulate.timeline import Timeline
 from socialleads.simulate.truth import Book
-from socialleads.simulate.world import DAY, END, FIRST_WORLD, NONE, PLATFORMS, World, post_keys
+from socialleads.simulate.world import DAY, END, N_OWNER, NONE, PLATFORMS, World, post_keys
 from socialleads.simulate.writer import cat, nulls, opt, scatter, ts
 
 ORIG, REPLY, REPOST, QUOTE = 0, 1, 2, 3
@@ -73,7 +73,7 @@ class Platform:
     def __init__(self, world: World, plan: ow.OwnerPlan, p: int, limits: Limits) -> None:
         self.p, self.name = p, PLATFORMS[p]
         on = np.flatnonzero(world.platform == p)
-        self.acc = on[on >= ow.N_OWNER_ACCOUNTS]
+        self.acc = on[on >= N_OWNER]
         self.cum_act = _cum(world.activity[self.acc])
         self.cum_inf = _cum(world.influence[self.acc])
         self.non = self.acc[world.f_created[self.acc] == NONE]
@@ -180,7 +180,8 @@ class Engine:
         plan = self.plan
         oi = np.maximum(otgt, 0)
         ref_author = np.where(is_gen_ref, pa_[np.maximum(tpos, 0)], S.p)
-        ref_seq = np.where(is_gen_ref, np.concatenate([S.pool["seq"], seq])[np.maximum(tpos, 0)], plan.seq[oi])
+        pseq = np.concatenate([S.pool["seq"], seq])
+        ref_seq = np.where(is_gen_ref, pseq[np.maximum(tpos, 0)], plan.seq[oi])
         ref_t = np.where(is_gen_ref, pt[np.maximum(tpos, 0)], plan.t[oi])
         ptr = np.arange(base + n)
         reply_gen = is_gen_ref & (kind == REPLY)
@@ -277,29 +278,28 @@ class Engine:
         S.pool.extend(rows)
         inb = eng & (kind != REPOST)
         S.inbound.extend({f: v[inb] for f, v in rows.items()})
-        likes = self.likes(S, t, owc, inb, author, seq, kind, pt, pa_, pk, base, c0, c1)
+        likes = self.likes(S, t, owc, inb, author, seq, pt, pa_, pk, pseq, base, c0, c1)
         return lines, likes
 
     # -------------------------------------------------------------------------------------------- likes
     def likes(self, S: Platform, t: np.ndarray, owc: np.ndarray, inb: np.ndarray, author: np.ndarray,
-              seq: np.ndarray, kind: np.ndarray, pt: np.ndarray, pa_: np.ndarray, pk: np.ndarray, base: int,
+              seq: np.ndarray, pt: np.ndarray, pa_: np.ndarray, pk: np.ndarray, pseq: np.ndarray, base: int,
               c0: int, c1: int) -> pa.Array:
         rng, w, book, plan = self.rng, self.w, self.book, self.plan
         n = len(t)
-        pseq = np.concatenate([S.pool["seq"][:0], S.pool["seq"]])  # pool already holds this chunk
+        if n == 0:
+            return nulls(0)
         # generic likes: about one per world post
-        nl = n
-        b = rng.integers(0, max(n, 1), nl) if n else np.zeros(0, np.int64)
-        actor = _sample(rng, S.cum_act, S.acc, nl)
-        tp = pick_targets(rng, pt, pa_, pk, w.influence, t[b] if n else b, base + b, actor, 3 * 3600.0, 8) if nl else b
-        lt = (t[b] if n else b) + rng.integers(0, 900, nl)
+        b = rng.integers(0, n, n)
+        actor = _sample(rng, S.cum_act, S.acc, n)
+        tp = pick_targets(rng, pt, pa_, pk, w.influence, t[b], base + b, actor, 3 * 3600.0, 8)
+        lt = t[b] + rng.integers(0, 900, n)
         ok = (tp >= 0) & (lt <= END)
-        allseq = pseq[-len(pt):] if len(pt) else pseq
-        g_actor, g_t, g_ta, g_tseq, g_tt = actor[ok], lt[ok], pa_[tp[ok]], allseq[tp[ok]], pt[tp[ok]]
+        g_actor, g_t, g_ta, g_tseq, g_tt = actor[ok], lt[ok], pa_[tp[ok]], pseq[tp[ok]], pt[tp[ok]]
         # likes of owner posts by engagers: two per owner-channel post
         no = int(owc.sum()) * 2
         bo = rng.integers(0, max(n, 1), no)
-        ot = t[bo] + rng.integers(0, 900, no) if n else np.zeros(0, np.int64)
+        ot = t[bo] + rng.integers(0, 900, no)
         oa = S.engagers(rng, no, c0, c1, np.full(no, 0.75))
         oi = S.owner_target(rng, ot)
         ok = (oi >= 0) & (ot <= END)

@@ -29,14 +29,19 @@ class Timeline:
     crisis: Crisis
 
 
+def plan_crisis_window(rng: np.random.Generator, days: int) -> tuple[int, int]:
+    """The crisis: inside the last 90 days, 20-75 days before the end; 6 to 40 hours long."""
+    back = max(min(days - 3, 20 + int(rng.integers(0, 55))), 1)
+    c0 = (END + 1 - back * DAY) + int(rng.integers(6, 18)) * 3600
+    c1 = min(c0 + int(6 * 3600 + rng.random() * 34 * 3600), END - 3600)
+    return c0, c1
+
+
 def plan_timeline(rng: np.random.Generator, world_posts: int, days: int, chunk_posts: int,
-                  max_chunk_days: int = 7) -> Timeline:
+                  window: tuple[int, int], max_chunk_days: int = 7) -> Timeline:
     start = END + 1 - days * DAY
     n_crisis = int(max(min(40, world_posts // 20), round(0.004 * world_posts)))
-    # the crisis: inside the last 90 days, 20-75 days before the end; 6 to 40 hours long
-    back = min(days - 3, 20 + int(rng.integers(0, 55)))
-    c0 = (END + 1 - back * DAY) + int(rng.integers(6, 18)) * 3600
-    c1 = c0 + int(6 * 3600 + rng.random() * 34 * 3600)
+    c0, c1 = window
     d = np.arange(days)
     weekday = ((start // DAY + d) + 3) % 7  # 0 = Monday
     intensity = (1.0 + 0.6 * d / max(days - 1, 1)) * np.where(weekday >= 5, 0.8, 1.0)

@@ -90,13 +90,13 @@ class World:
         return m
 
 
-def world_size(posts: int) -> int:
-    return int(min(max(posts // 20, 300), 200_000))
+def world_size(posts: int, cap: int = 200_000) -> int:
+    return int(min(max(posts // 20, 300), cap))
 
 
-def build_world(rng: np.random.Generator, posts: int, days: int) -> World:
+def build_world(rng: np.random.Generator, posts: int, days: int, cap: int = 200_000) -> World:
     start = END + 1 - days * DAY
-    n_world = world_size(posts)
+    n_world = world_size(posts, cap)
     n = FIRST_WORLD + n_world
     platform = np.empty(n, np.int8)
     platform[:N_OWNER] = (BSKY, MASTO, X)

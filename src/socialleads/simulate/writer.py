@@ -18,8 +18,11 @@ Piece = pa.Array | str
 
 
 def cat(*pieces: Piece) -> pa.Array:
-    """Concatenate pieces row-wise; null pieces are skipped (used for optional fields)."""
-    return pc.binary_join_element_wise(*pieces, "", null_handling="skip")
+    """Concatenate pieces row-wise; null pieces are skipped (used for optional fields).
+
+    The leading scalar "" works around a pyarrow 26 bug: with only array arguments and
+    null_handling="skip" the result can come out shorter than the inputs."""
+    return pc.binary_join_element_wise("", *pieces, "", null_handling="skip")
 
 
 def opt(prefix: str, values: pa.Array, suffix: str = '"') -> pa.Array:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from socialleads.store.db import run_sql
 
+import csv
 import json
 import queue
 import threading
@@ -21,7 +22,7 @@ import pyarrow as pa
 
 from socialleads.errors import FormatError
 from socialleads.sources import records as R
-from socialleads.sources.lines import head_lines, line_batches
+from socialleads.sources.lines import head_lines, line_batches, open_binary
 
 
 SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv", ".parquet": "parquet"}
@@ -272,11 +273,33 @@ def _sql_str(s: str) -> str:
     return "'" + s.replace("'", "''") + "'"
 
 
+def _csv_header(path: Path) -> tuple[str, list[str]]:
+    """Delimiter (csv.Sniffer on the first 64 KiB) and header names; DuckDB's own sniffer gives up
+    on a whole file because of one bad row, so the layout is read here and handed to it."""
+    with open_binary(path) as fh:
+        sample = fh.read(65536).decode("utf-8", "replace")
+    lines = sample.splitlines()[:50]
+    if not lines:
+        raise FormatError(f"{path}: empty CSV file (no header row)")
+    try:
+        delim = csv.Sniffer().sniff("\n".join(lines[:-1] or lines), delimiters=",;\t|").delimiter
+    except csv.Error:
+        delim = ","
+    header = next(csv.reader([lines[0]], delimiter=delim))
+    names = [h.strip() for h in header]
+    if not names or any(not n for n in names) or len(set(names)) != len(names):
+        raise FormatError(f"{path}: the CSV header row is empty or repeats a column name")
+    return delim, names
+
+
 def table_source(con: duckdb.DuckDBPyConnection, path: Path, kind: str, file_type: str | None) -> str:
     """For CSV / Parquet: create temp view `src` over the file; returns its name. Raises FormatError."""
     p = _sql_str(str(path))
     if kind == "csv":
-        rel = (f"read_csv({p}, all_varchar=true, header=true, store_rejects=true, "
+        delim, names = _csv_header(path)
+        columns = "{" + ", ".join(f"{_sql_str(n)}: 'VARCHAR'" for n in names) + "}"
+        rel = (f"read_csv({p}, columns={columns}, header=false, skip=1, auto_detect=false, delim={_sql_str(delim)}, "
+               "quote='\"', escape='\"', store_rejects=true, "
                "rejects_table='csv_reject_errors', rejects_scan='csv_reject_scans')")
         cols = _columns(con, rel, path)
         _check_columns(path, cols, file_type)
@@ -295,7 +318,7 @@ def table_source(con: duckdb.DuckDBPyConnection, path: Path, kind: str, file_typ
 def csv_rejects_sql(run_id: str, file: str) -> str:
     f = file.replace("'", "''")
     return f"""INSERT INTO quarantine (run_id, file, line, place, record_type, reason, raw)
-        SELECT '{run_id}', '{f}', line, 'line ' || line, NULL,
+        SELECT DISTINCT ON (line) '{run_id}', '{f}', line, 'line ' || line, NULL,
                'CSV: ' || split_part(error_message, chr(10), 1), left(csv_line, {RAW_LIMIT})
         FROM csv_reject_errors r WHERE NOT EXISTS (
           SELECT 1 FROM quarantine q WHERE q.file = '{f}' AND q.line = r.line AND q.raw = left(r.csv_line, {RAW_LIMIT}))"""

@@ -1,0 +1,3 @@
+from socialleads.cli.main import main
+
+main()

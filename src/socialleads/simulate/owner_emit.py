@@ -1,0 +1,106 @@
+"""Emitting the owner's planned posts of one chunk on one platform (a handful of rows: plain Python).
+
+Conversational replies answer recent inbound posts (replies, mentions, quotes to the owner); curation
+reposts and quotes influential recent world posts. Where a plan row finds nothing to answer or share
+(the very start of a tiny world) it becomes a personal original, and the truth counts it as such.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pyarrow as pa
+
+from socialleads.simulate import owner as ow
+from socialleads.simulate.text import PERSONAL
+from socialleads.simulate.world import post_keys
+from socialleads.simulate.writer import ts
+
+if TYPE_CHECKING:
+    from socialleads.simulate.engine import Engine, Platform
+
+KINDS = ("original", "reply", "repost", "quote")
+
+
+def emit_owner_posts(E: Engine, S: Platform, c0: int, c1: int) -> tuple[pa.Array, pa.Array]:
+    from socialleads.simulate.engine import pick_targets
+
+    plan, rng, w, book = E.plan, E.rng, E.w, E.book
+    rows = np.flatnonzero((plan.platform == S.p) & (plan.t >= c0) & (plan.t < c1))
+    empty = pa.array([], pa.string())
+    if not len(rows):
+        return empty, empty
+    m = len(rows)
+    t, seq = plan.t[rows], plan.seq[rows]
+    kind, cls = plan.kind[rows].astype(np.int64), plan.cls[rows].astype(np.int64)
+    author = np.full(m, S.p, np.int64)
+    ta, tseq, tt = np.full(m, -1, np.int64), np.zeros(m, np.int64), np.zeros(m, np.int64)
+    ra, rseq, rt = np.full(m, -1, np.int64), np.zeros(m, np.int64), np.zeros(m, np.int64)
+    # conversational replies to recent inbound posts
+    conv = np.flatnonzero(kind == 1)
+    if len(conv):
+        I = S.inbound
+        k_last = np.searchsorted(I["t"], t[conv], side="left") - 1
+        k = np.maximum(k_last - (rng.geometric(0.3, len(conv)) - 1), 0)
+        ok = k_last >= 0
+        c, kk = conv[ok], k[ok]
+        ta[c], tseq[c], tt[c] = I["author"][kk], I["seq"][kk], I["t"][kk]
+        ra[c], rseq[c], rt[c] = I["rauthor"][kk], I["rseq"][kk], I["rt"][kk]
+    # curation: repost or quote an influential recent world post
+    cur = np.flatnonzero((kind == 2) | (kind == 3))
+    if len(cur):
+        P = S.pool
+        upper = np.searchsorted(P["t"], t[cur], side="left") - 1
+        tp = pick_targets(rng, P["t"], P["author"], P["kind"], w.influence, t[cur], upper, author[cur],
+                          6 * 3600.0, 20) if len(P) else np.full(len(cur), -1)
+        ok = tp >= 0
+        c, kk = cur[ok], tp[ok]
+        ta[c], tseq[c], tt[c] = P["author"][kk], P["seq"][kk], P["t"][kk]
+    fallback = (kind != 0) & (ta < 0)
+    kind[fallback], cls[fallback] = 0, ow.PERSONAL
+    keys = post_keys(w, S.p, author, seq, t).to_pylist()
+    has = ta >= 0
+    ref = post_keys(w, S.p, np.maximum(ta, 0), tseq, tt).to_pylist()
+    root = post_keys(w, S.p, np.maximum(ra, 0), rseq, rt).to_pylist()
+    stamps = ts(t).to_pylist()
+    handles, akeys = w.handle.to_pylist, w.key
+    own_key = E.owner_keys[S.p]
+    lines = []
+    for j in range(m):
+        i = int(rows[j])
+        rec: dict[str, object] = {"record_type": "post", "platform": S.name, "post_key": keys[j],
+                                  "author_key": own_key, "created_at": stamps[j], "kind": KINDS[kind[j]]}
+        ents: list[dict[str, object]] = []
+        body = PERSONAL[0] if fallback[j] else plan.body[i]
+        if kind[j] == 1:
+            rec["reply_to_key"] = ref[j]
+            rec["thread_root_key"] = root[j] if ra[j] >= 0 else ref[j]
+            h = w.handle[int(ta[j])].as_py()
+            body = f"@{h} {body}"
+            ents.append({"etype": "mention", "value": h, "target_account_key": akeys[int(ta[j])].as_py()})
+        elif kind[j] == 2:
+            rec["repost_of_key"] = ref[j]
+        elif kind[j] == 3:
+            rec["quote_of_key"] = ref[j]
+        if kind[j] != 2:
+            tags = () if fallback[j] else plan.tags[i]
+            link = None if fallback[j] else plan.link[i]
+            text = body + "".join(f" #{g}" for g in tags) + (f" {link}" if link else "")
+            ents.extend({"etype": "hashtag", "value": g} for g in tags)
+            if link:
+                ents.append({"etype": "link", "value": link})
+            rec["text"] = text
+            rec["lang"] = "en"
+            if ents:
+                rec["entities"] = ents
+        lines.append(json.dumps(rec, ensure_ascii=False, separators=(",", ":")) + "\n")
+        E.owner_by_class[ow.CLASSES[cls[j]]] += 1
+        E.counts[KINDS[kind[j]]] += 1
+        if plan.link[i] and not fallback[j]:
+            E.counts["links"] += 1
+    del handles
+    book.seen(t)
+    book.owner_acted_on(ta[has], t[has])
+    return pa.array(lines, pa.string()), empty

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from socialleads.store import open_store
+
+HERE = Path(__file__).parent
+DATA = HERE / "data"
+SHARED = HERE.parent.parent / "shared"
+
+
+@pytest.fixture
+def store():
+    s = open_store(None)
+    yield s
+    s.close()
+
+
+def leads(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
+          stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the real command line in a subprocess (exit codes and stderr as a user sees them)."""
+    full_env = {**os.environ, "COLUMNS": "200", **(env or {})}
+    full_env.pop("LEADS_WORKSPACE", None) if env is None or "LEADS_WORKSPACE" not in env else None
+    return subprocess.run([sys.executable, "-m", "socialleads", *args], cwd=cwd, env=full_env, input=stdin,
+                          capture_output=True, text=True, timeout=600)
