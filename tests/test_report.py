@@ -8,7 +8,7 @@ from socialleads.report import write_report
 from socialleads.report.charts import TITLES
 from socialleads.workspace import Config
 
-from test_metrics_audience import hand_world, random_world
+from tests.test_metrics_audience import hand_world, random_world
 
 
 def test_report_offline_charts_escaped(tmp_path):

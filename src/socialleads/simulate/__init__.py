@@ -94,8 +94,7 @@ def _truth(seed: int, posts: int, days: int, world: Any, plan: ow.OwnerPlan, tl:
     groups = plan.group[plan.group >= 0]
     _, gsize = np.unique(groups, return_counts=True)
     counts = dict(eng.counts)
-    counts.update({"posts": posts, "follows": follows, "owner_follows": int((world.f_created >= -1e18).sum()
-                   - (world.f_created == -1).sum()), "clicks": clicks, "conversions": conversions,
+    counts.update({"posts": posts, "follows": follows, "owner_follows": int((world.f_created != -1).sum()), "clicks": clicks, "conversions": conversions,
                    "accounts": world.n, "owner_posts": len(plan.t)})
     return {
         "seed": seed, "posts": posts, "days": days,

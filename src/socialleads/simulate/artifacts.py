@@ -40,7 +40,7 @@ def write_follows(path: Path, w: World) -> int:
     e = ended != NONE
     lines = cat('{"record_type":"follow","platform":"', PLAT.take(pa.array(w.platform[actor].astype(np.int64))),
                 '","actor_key":"', w.key.take(pa.array(actor)), '","target_account_key":"', w.key.take(pa.array(target)),
-                '","created_at":"', ts(created), '"', opt(',"ended_at":"', pa.array(ts(ended), mask=~e)), "}\n")
+                '","created_at":"', ts(created), '"', opt(',"ended_at":"', pc.if_else(pa.array(e), ts(ended), pa.nulls(len(e), pa.string()))), "}\n")
     with open(path, "wb") as f:
         write_lines(f, lines)
     return len(actor)
@@ -50,8 +50,6 @@ def write_funnel(out: Path, rng: np.random.Generator, w: World, plan: ow.OwnerPl
     """Clicks on the owner's UTM links (a few per post, more for promotions) and some conversions."""
     rows = [i for i, link in enumerate(plan.link) if link]
     fol = np.bincount(w.platform[w.f_created != NONE], minlength=3)
-    keys = post_keys(w, 0, np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64))
-    del keys
     clicks: list[tuple[int, str, str, str, str, str]] = []
     conv: list[tuple[int, str, str, str, str, str, str]] = []
     by_campaign: dict[str, int] = {}
@@ -75,7 +73,7 @@ def write_funnel(out: Path, rng: np.random.Generator, w: World, plan: ow.OwnerPl
             ct = int(times[j] + delay[j])
             if buys[j] and ct <= END and delay[j] <= 7 * 86400:
                 promo = plan.cls[i] == ow.PROMO
-                value = ("129.00" if promo else "0") if True else ""
+                value = "129.00" if promo else "0"
                 conv.append((ct, v, plan.link[i], "purchase" if promo else "signup", value, "USD", ""))
     clicks.sort()
     conv.sort()
