@@ -242,32 +242,25 @@ def demo(
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: user mistakes become one line on stderr and a non-zero exit, never a traceback."""
+    """Entry point: user mistakes become one line on stderr and a non-zero exit, never a traceback.
+
+    Usage errors are Typer's own (a usage line and exit 2); LeadsError is a user's mistake the
+    library found (its exit code); anything else is our bug: one line, exit 70, LEADS_DEBUG=1 shows it.
+    """
     try:
-        rv = app(args=argv, standalone_mode=False)
-        if isinstance(rv, int) and rv:
-            sys.exit(rv)
+        app(args=argv, prog_name="leads")
     except LeadsError as exc:
         err_console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
         sys.exit(exc.exit_code)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except typer.Abort:
-        err_console.print("aborted")
-        sys.exit(130)
     except KeyboardInterrupt:
         err_console.print("interrupted")
         sys.exit(130)
-    except Exception as exc:  # click usage errors and anything unexpected
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
+    except Exception as exc:
         if os.environ.get("LEADS_DEBUG"):
             raise
-        err_console.print(f"[red]internal error:[/red] {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-                          " (set LEADS_DEBUG=1 for the traceback, and please report it)", soft_wrap=True)
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        err_console.print(f"[red]internal error:[/red] {type(exc).__name__}: {first} "
+                          "(set LEADS_DEBUG=1 for the traceback, and please report it)", soft_wrap=True)
         sys.exit(70)
 
 

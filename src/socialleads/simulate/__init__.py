@@ -41,7 +41,7 @@ def simulate(out_dir: Path, posts: int, seed: int = 0, days: int = 365,
     rng = np.random.Generator(np.random.PCG64(seed))
     world = build_world(rng, posts, days, limits.max_world)
     window = plan_crisis_window(rng, days)
-    plan = ow.plan_owner(rng, posts, days, window)
+    plan = ow.plan_owner(rng, posts, days, window, limits.max_owner_posts)
     tl = plan_timeline(rng, posts - len(plan.t), days, limits.chunk_posts, window)
     book = Book(world.n, tl.start, END, WINDOW_DAYS)
     eng = Engine(rng, world, plan, tl, book, limits)

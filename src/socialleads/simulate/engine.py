@@ -37,6 +37,7 @@ class Limits:
     ring: int = 131_072
     inbound_ring: int = 16_384
     part_lines: int = 1_000_000
+    max_owner_posts: int = 6_000
 
 
 class Ring:

@@ -55,13 +55,14 @@ _h = np.array([1, 1, 1, 1, 1, 2, 3, 5, 8, 9, 9, 9, 9, 9, 9, 9, 9, 8, 7, 5, 4, 3,
 _OWNER_HOURS = _h / _h.sum()
 
 
-def owner_post_count(posts: int) -> int:
-    return int(min(max(round(0.03 * posts), min(40, posts // 5)), 6000))
+def owner_post_count(posts: int, cap: int = 6000) -> int:
+    return int(min(max(round(0.03 * posts), min(40, posts // 5)), cap))
 
 
-def plan_owner(rng: np.random.Generator, posts: int, days: int, crisis: tuple[int, int]) -> OwnerPlan:
+def plan_owner(rng: np.random.Generator, posts: int, days: int, crisis: tuple[int, int],
+               cap: int = 6000) -> OwnerPlan:
     start = END + 1 - days * DAY
-    n_base = owner_post_count(posts)
+    n_base = owner_post_count(posts, cap)
     cls = rng.choice(6, size=n_base, p=CLASS_P).astype(np.int8)
     plat = rng.choice(3, size=n_base, p=(0.5, 0.3, 0.2)).astype(np.int8)
     t = _time(rng, start, n_base)
