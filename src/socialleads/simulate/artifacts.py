@@ -77,7 +77,8 @@ def write_funnel(out: Path, rng: np.random.Generator, w: World, plan: ow.OwnerPl
                 conv.append((ct, v, plan.link[i], "purchase" if promo else "signup", value, "USD", ""))
     clicks.sort()
     conv.sort()
-    stamp = {t: ts(np.array([t])).to_pylist()[0] for t in sorted({c[0] for c in clicks} | {c[0] for c in conv})}
+    when = sorted({c[0] for c in clicks} | {c[0] for c in conv})
+    stamp = dict(zip(when, ts(np.array(when, np.int64)).to_pylist()))
     with open(out / "clicks.csv", "w", newline="", encoding="utf-8") as f:
         wr = csv.writer(f, lineterminator="\n")
         wr.writerow(["click_key", "occurred_at", "url", "visitor_key", "post_key", "referrer"])

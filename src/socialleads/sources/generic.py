@@ -359,15 +359,24 @@ def jsonl_sources(con: duckdb.DuckDBPyConnection, path: Path,
         text = raw.view(pa.large_utf8())
         try:
             text.validate(full=True)
-            con.register("raw_batch", pa.table({"line_no": batch.column("line_no"), "line": text}))
-            run_sql(con, "CREATE OR REPLACE TEMP TABLE src AS SELECT line_no, 'line' AS unit, line, "
-                         "NULL::VARCHAR AS undecodable FROM raw_batch")
+            utf8 = True
         except pa.ArrowInvalid:
-            con.register("raw_batch", batch)
-            run_sql(con, "CREATE OR REPLACE TEMP TABLE src AS SELECT line_no, 'line' AS unit, "
-                         "try(decode(raw)) AS line, raw::VARCHAR AS undecodable FROM raw_batch")
-        con.unregister("raw_batch")
-        yield "src"
+            utf8 = False
+        if utf8:
+            # zero-copy: DuckDB scans the Arrow buffers in place through a view
+            con.register("src_batch", pa.table({"line_no": batch.column("line_no"), "line": text}))
+            run_sql(con, "CREATE OR REPLACE TEMP VIEW src_v AS SELECT line_no, 'line' AS unit, line, "
+                         "NULL::VARCHAR AS undecodable FROM src_batch")
+            yield "src_v"
+            run_sql(con, "DROP VIEW src_v")
+        else:
+            # only the lines that do not decode are rejected; the decode runs once, into a table
+            con.register("src_batch", batch)
+            run_sql(con, "CREATE OR REPLACE TEMP TABLE src_t AS SELECT line_no, 'line' AS unit, "
+                         "try(decode(raw)) AS line, raw::VARCHAR AS undecodable FROM src_batch")
+            yield "src_t"
+            run_sql(con, "DROP TABLE src_t")
+        con.unregister("src_batch")
         if on_bytes is not None:
             on_bytes(raw.nbytes - (len(raw) + 1) * 8)
 
