@@ -106,13 +106,20 @@ class _Run:
         self._merge(M.ACCOUNTS)
         run_sql(con, "CREATE OR REPLACE TEMP TABLE batch_posts AS SELECT post_key, platform, author_key, kind, "
                     "created_at, reply_to_key, repost_of_key, quote_of_key, source, ingest_run_id, seq FROM stg_posts")
-        run_sql(con, """INSERT INTO stg_post_entities
+        # A post's entities come with it once: they are added only for posts that have none stored yet,
+        # from the post's first occurrence in the input (so no per-entity deduplication is needed).
+        rows = run_sql(con, """INSERT INTO post_entities
             SELECT post_key, e->>'etype', e->>'value', e->>'target_account_key', try_cast(e->>'start_idx' AS INTEGER),
-                   try_cast(e->>'end_idx' AS INTEGER), e->>'idx_unit', seq, NULL
-            FROM (SELECT post_key, unnest(from_json(entities, '["JSON"]')) AS e, seq FROM stg_posts
-                  WHERE entities IS NOT NULL)""")
+                   try_cast(e->>'end_idx' AS INTEGER), e->>'idx_unit'
+            FROM (SELECT post_key, unnest(from_json(entities, '["JSON"]')) AS e
+                  FROM (SELECT post_key, entities FROM stg_posts WHERE entities IS NOT NULL
+                        QUALIFY row_number() OVER (PARTITION BY post_key ORDER BY seq) = 1)
+                  WHERE post_key NOT IN (SELECT DISTINCT post_key FROM post_entities))""")
+        n_ent = int(rows[0][0]) if rows else 0
+        self.add(self.s.accepted, "post_entities", n_ent)  # entities of posts new to the store
+        if n_ent:
+            self.add(self.s.new, "post_entities", n_ent)
         self._merge(M.POSTS)
-        self._merge(M.ENTITIES)
         run = self.s.run_id
         derived = []
         for kind, col in (("reply", "reply_to_key"), ("repost", "repost_of_key"), ("quote", "quote_of_key")):

@@ -113,7 +113,7 @@ def reason_sql(spec: RecordSpec) -> str:
     """A CASE expression over struct `j` giving the first thing wrong with a record, or NULL."""
     checks: list[tuple[str, str]] = []
     for f in spec.required:
-        checks.append((f"nullif(trim(j.{f}), '') IS NULL", _q(f"{f} missing")))
+        checks.append((f"coalesce(j.{f}, '') = ''", _q(f"{f} missing")))
     for f, allowed in spec.choices.items():
         checks.append((f"j.{f} NOT IN ({', '.join(_q(a) for a in allowed)})",
                        f"{_q(f + ' ')} || {_q(chr(39))} || j.{f} || {_q(chr(39) + ' is not one of ' + ', '.join(allowed))}"))
@@ -131,14 +131,13 @@ def reason_sql(spec: RecordSpec) -> str:
                        f"{_q(f + ' ')} || {_q(chr(39))} || left(j.{f}, 60) || {_q(chr(39) + ' is not a number')}"))
     if spec.name == "post":
         for kind, col in (("reply", "reply_to_key"), ("repost", "repost_of_key"), ("quote", "quote_of_key")):
-            checks.append((f"j.kind = '{kind}' AND nullif(trim(j.{col}), '') IS NULL",
+            checks.append((f"j.kind = '{kind}' AND coalesce(j.{col}, '') = ''",
                            _q(f"a {kind} needs {col}")))
         checks.append(("j.entities IS NOT NULL AND json_type(j.entities) <> 'ARRAY'",
                        _q("entities must be a list of objects")))
-        checks.append(("j.entities IS NOT NULL AND list_bool_or(list_transform("
-                       "json_extract_string(j.entities, '$[*].etype'), "
-                       f"lambda e: coalesce(e, '') NOT IN ({', '.join(_q(e) for e in ETYPES)}))) "
-                       "OR json_array_length(j.entities) <> len(json_extract_string(j.entities, '$[*].etype'))",
+        checks.append(("j.entities IS NOT NULL AND NOT (list_has_all("
+                       f"[{', '.join(_q(e) for e in ETYPES)}], json_extract_string(j.entities, '$[*].etype')) "
+                       "AND json_array_length(j.entities) = len(json_extract_string(j.entities, '$[*].etype')))",
                        _q("entities: each needs an etype of " + ", ".join(ETYPES))))
     if spec.name == "interaction":
         checks.append(("j.type IN ('like', 'repost', 'quote', 'reply') AND j.target_post_key IS NULL "

@@ -39,10 +39,6 @@ POSTS = TableMerge(
      "is_deleted", "first_seen_at", "source", "source_ids", "raw", "extra", "ingest_run_id"),
     earliest=("first_seen_at", "sort_at"), sticky=("is_deleted",),
 )
-ENTITIES = TableMerge(
-    "post_entities", ("post_key", "etype", "value", "target_account_key", "start_idx", "end_idx"),
-    ("post_key", "etype", "value", "target_account_key", "start_idx", "end_idx", "idx_unit"), keyed=False,
-)
 INTERACTIONS = TableMerge(
     "interactions", ("interaction_key",),
     ("interaction_key", "platform", "type", "actor_key", "target_account_key", "target_post_key", "via_post_key",
@@ -68,7 +64,7 @@ CONVERSIONS = TableMerge(
      "utm_content", "utm_term", "goal", "value", "currency", "source", "extra", "ingest_run_id"),
 )
 
-ALL = (ACCOUNTS, POSTS, ENTITIES, INTERACTIONS, FOLLOWER_SNAPSHOTS, METRICS_SNAPSHOTS, CLICKS, CONVERSIONS)
+ALL = (ACCOUNTS, POSTS, INTERACTIONS, FOLLOWER_SNAPSHOTS, METRICS_SNAPSHOTS, CLICKS, CONVERSIONS)
 BY_TABLE = {m.table: m for m in ALL}
 
 
@@ -98,12 +94,15 @@ def merge_table(con: duckdb.DuckDBPyConnection, m: TableMerge) -> tuple[int, int
     if _one(con, f"SELECT count(*) FROM {stg}") == 0:
         return 0, 0, 0
     part = ", ".join(m.key)
-    run_sql(con, 
-        f"CREATE OR REPLACE TEMP TABLE stg_dedup AS SELECT {', '.join(m.columns)} FROM {stg} "
-        f"QUALIFY row_number() OVER (PARTITION BY {part} ORDER BY seq) = 1"
-    )
-    run_sql(con, f"DELETE FROM {stg}")
-    staged = _one(con, "SELECT count(*) FROM stg_dedup")
+    dups = _one(con, f"SELECT count(*) - count(DISTINCT ({part})) FROM {stg}") if len(m.key) > 1 else \
+        _one(con, f"SELECT count(*) - count(DISTINCT {part}) FROM {stg}")
+    if dups:  # first occurrence wins (input order)
+        run_sql(con, f"CREATE OR REPLACE TEMP TABLE stg_dedup AS SELECT {', '.join(m.columns)} FROM {stg} "
+                     f"QUALIFY row_number() OVER (PARTITION BY {part} ORDER BY seq) = 1")
+        source = "stg_dedup"
+    else:  # the usual case: no copy, the staging table is the source
+        source = stg
+    staged = _one(con, f"SELECT count(*) FROM {source}")
     match = " AND ".join(f"t.{k} IS NOT DISTINCT FROM s.{k}" for k in m.key)
     updated = 0
     if m.keyed:
@@ -121,16 +120,17 @@ def merge_table(con: duckdb.DuckDBPyConnection, m: TableMerge) -> tuple[int, int
                 wants.append(f"(t.{c} IS NULL AND s.{c} IS NOT NULL)")
         updated = _one(
             con,
-            f"UPDATE {m.table} AS t SET {', '.join(sets)} FROM stg_dedup AS s "
+            f"UPDATE {m.table} AS t SET {', '.join(sets)} FROM {source} AS s "
             f"WHERE {' AND '.join(f't.{k} = s.{k}' for k in m.key)} AND ({' OR '.join(wants)})",
         )
     cols = ", ".join(m.columns)
     new = _one(
         con,
-        f"INSERT INTO {m.table} ({cols}) SELECT {cols} FROM stg_dedup s "
+        f"INSERT INTO {m.table} ({cols}) SELECT {cols} FROM {source} s "
         f"WHERE NOT EXISTS (SELECT 1 FROM {m.table} t WHERE {match})",
     )
-    run_sql(con, "DROP TABLE stg_dedup")
+    run_sql(con, f"DELETE FROM {stg}")
+    run_sql(con, "DROP TABLE IF EXISTS stg_dedup")
     return staged, new, updated
 
 
