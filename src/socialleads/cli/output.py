@@ -259,8 +259,7 @@ def distribution_table(dist: dict[str, int], width: int = 32) -> Table:
     for bucket, n in dist.items():
         n = int(n)
         t.add_row(bucket, hbar(n, top, width), fmt_count(n), fmt_rate(n / total) if total else "")
-    t.caption = (f"{fmt_count(total)} follower{'' if total == 1 else 's'} at the end of the window; "
-                 "0 actions = passive")
+    t.caption = (f"{fmt_count(total)} follower{'' if total == 1 else 's'} at the window's end; 0 = passive")
     t.caption_justify = "left"
     return t
 

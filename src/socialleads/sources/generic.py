@@ -63,19 +63,24 @@ _META_REASON = ("coalesce(m.bad, CASE WHEN m.rt IS NULL THEN 'record_type missin
 
 
 def meta_sql(src: str, file_type: str | None) -> str:
-    """Temp table `meta` (line_no, bad, rt): one cheap parse per line to route it or reject it."""
+    """Temp table `meta` (line_no, bad, rt): one cheap parse per line to route it or reject it.
+
+    json_valid is computed once in the inner query and reused (written inline in each CASE arm, it
+    measured 4x slower); blank lines are dropped.
+    """
     ft = "NULL" if file_type is None else "'" + file_type + "'"
     return f"""
     CREATE OR REPLACE TEMP TABLE meta AS
-    SELECT line_no, bad,
-      CASE WHEN bad IS NULL THEN coalesce(nullif(json_extract_string(line, '$.record_type'), ''), {ft}) END AS rt
-    FROM (
-      SELECT line_no, line,
-        CASE WHEN line IS NULL THEN 'not UTF-8 text'
-             WHEN NOT json_valid(line) THEN 'not valid JSON'
-             WHEN left(ltrim(line, ' ' || chr(9)), 1) <> '{{' THEN 'not a JSON object (a line must be {{…}})' END AS bad
-      FROM {src}
-      WHERE line IS NULL OR json_valid(line) OR trim(line, ' ' || chr(9) || chr(10) || chr(13)) <> '')
+    SELECT line_no, bad, coalesce(nullif(rt0, ''), CASE WHEN bad IS NULL THEN {ft} END) AS rt FROM (
+      SELECT line_no,
+        CASE WHEN v THEN (CASE WHEN starts_with(line, '{{') OR starts_with(ltrim(line, ' ' || chr(9)), '{{') THEN NULL
+                               ELSE 'not a JSON object (a line must be {{…}})' END)
+             WHEN line IS NULL THEN 'not UTF-8 text'
+             WHEN trim(line, ' ' || chr(9) || chr(10) || chr(13)) = '' THEN 'blank'
+             ELSE 'not valid JSON' END AS bad,
+        CASE WHEN v THEN json_extract_string(line, '$.record_type') END AS rt0
+      FROM (SELECT line_no, line, json_valid(line) AS v FROM {src}))
+    WHERE bad IS NULL OR bad <> 'blank'
     """
 
 
