@@ -127,7 +127,8 @@ class _Run:
               SELECT {G._key_md5("b.platform", f"'{kind}'", "b.author_key", "b.post_key", f"b.{col}")},
                      b.platform, '{kind}', b.author_key, p.author_key, b.{col}, b.post_key, b.created_at, 'exact',
                      NULL::TIMESTAMP, b.source, NULL::JSON, '{run}', b.seq, NULL
-              FROM batch_posts b LEFT JOIN posts p ON p.post_key = b.{col}
+              FROM batch_posts b LEFT JOIN (SELECT post_key, author_key FROM posts
+                WHERE post_key IN (SELECT {col} FROM batch_posts)) p ON p.post_key = b.{col}
               WHERE b.{col} IS NOT NULL AND (b.kind = '{kind}' OR '{kind}' = 'quote')""")
         derived.append(f"""
               SELECT {G._key_md5("b.platform", "'mention'", "b.author_key", "b.post_key", "e.target_account_key")},

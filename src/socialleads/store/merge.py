@@ -103,32 +103,41 @@ def merge_table(con: duckdb.DuckDBPyConnection, m: TableMerge) -> tuple[int, int
     else:  # the usual case: no copy, the staging table is the source
         source = stg
     staged = _one(con, f"SELECT count(*) FROM {source}")
-    match = " AND ".join(f"t.{k} IS NOT DISTINCT FROM s.{k}" for k in m.key)
+    cols = ", ".join(m.columns)
     updated = 0
     if m.keyed:
-        rest = [c for c in m.columns if c not in m.key and c != "ingest_run_id"]
-        sets, wants = [], []
-        for c in rest:
-            if c in m.earliest:
-                sets.append(f"{c} = least(t.{c}, s.{c})")
-                wants.append(f"(s.{c} < t.{c} OR (t.{c} IS NULL AND s.{c} IS NOT NULL))")
-            elif c in m.sticky:
-                sets.append(f"{c} = coalesce(t.{c}, FALSE) OR coalesce(s.{c}, FALSE)")
-                wants.append(f"(coalesce(s.{c}, FALSE) AND NOT coalesce(t.{c}, FALSE))")
-            else:
-                sets.append(f"{c} = coalesce(t.{c}, s.{c})")
-                wants.append(f"(t.{c} IS NULL AND s.{c} IS NOT NULL)")
-        updated = _one(
-            con,
-            f"UPDATE {m.table} AS t SET {', '.join(sets)} FROM {source} AS s "
-            f"WHERE {' AND '.join(f't.{k} = s.{k}' for k in m.key)} AND ({' OR '.join(wants)})",
-        )
-    cols = ", ".join(m.columns)
-    new = _one(
-        con,
-        f"INSERT INTO {m.table} ({cols}) SELECT {cols} FROM {source} s "
-        f"WHERE NOT EXISTS (SELECT 1 FROM {m.table} t WHERE {match})",
-    )
+        # The keys of this batch that the store already has: a semi join that hashes the (small) batch
+        # and streams the store's key column, instead of hashing the whole store on every flush.
+        (key,) = m.key
+        run_sql(con, f"CREATE OR REPLACE TEMP TABLE stg_existing AS SELECT {key} FROM {m.table} "
+                     f"WHERE {key} IN (SELECT {key} FROM {source})")
+        if _one(con, "SELECT count(*) FROM stg_existing"):
+            rest = [c for c in m.columns if c not in m.key and c != "ingest_run_id"]
+            sets, wants = [], []
+            for c in rest:
+                if c in m.earliest:
+                    sets.append(f"{c} = least(t.{c}, s.{c})")
+                    wants.append(f"(s.{c} < t.{c} OR (t.{c} IS NULL AND s.{c} IS NOT NULL))")
+                elif c in m.sticky:
+                    sets.append(f"{c} = coalesce(t.{c}, FALSE) OR coalesce(s.{c}, FALSE)")
+                    wants.append(f"(coalesce(s.{c}, FALSE) AND NOT coalesce(t.{c}, FALSE))")
+                else:
+                    sets.append(f"{c} = coalesce(t.{c}, s.{c})")
+                    wants.append(f"(t.{c} IS NULL AND s.{c} IS NOT NULL)")
+            updated = _one(
+                con,
+                f"UPDATE {m.table} AS t SET {', '.join(sets)} FROM {source} AS s "
+                f"WHERE t.{key} = s.{key} AND ({' OR '.join(wants)})",
+            )
+            new = _one(con, f"INSERT INTO {m.table} ({cols}) SELECT {cols} FROM {source} "
+                            f"WHERE {key} NOT IN (SELECT {key} FROM stg_existing)")
+        else:
+            new = _one(con, f"INSERT INTO {m.table} ({cols}) SELECT {cols} FROM {source}")
+        run_sql(con, "DROP TABLE stg_existing")
+    else:
+        match = " AND ".join(f"t.{k} IS NOT DISTINCT FROM s.{k}" for k in m.key)
+        new = _one(con, f"INSERT INTO {m.table} ({cols}) SELECT {cols} FROM {source} s "
+                        f"WHERE NOT EXISTS (SELECT 1 FROM {m.table} t WHERE {match})")
     run_sql(con, f"DELETE FROM {stg}")
     run_sql(con, "DROP TABLE IF EXISTS stg_dedup")
     return staged, new, updated
