@@ -83,11 +83,8 @@ CONVERSION = RecordSpec(
 SPECS: dict[str, RecordSpec] = {s.name: s for s in
                                 (ACCOUNT, POST, INTERACTION, FOLLOW, FOLLOWER_SNAPSHOT, METRICS_SNAPSHOT, CLICK, CONVERSION)}
 
-# Every field any record type knows, plus the envelope fields.
+# Fields every record may carry besides its own.
 ENVELOPE = ("record_type", "source")
-ALL_FIELDS: tuple[str, ...] = tuple(dict.fromkeys(
-    ENVELOPE + tuple(f for s in SPECS.values() for f in s.fields)))
-TIME_FIELDS: tuple[str, ...] = tuple(dict.fromkeys(f for s in SPECS.values() for f in s.times))
 JSON_FIELDS = frozenset(f for s in SPECS.values() for f in s.json)
 
 
@@ -105,8 +102,10 @@ def _q(s: str) -> str:
     return "'" + s.replace("'", "''") + "'"
 
 
-def _ts(expr: str) -> str:
-    return f"try_cast({expr} AS TIMESTAMPTZ)::TIMESTAMP"
+
+def _quoted_value(field: str, problem: str) -> str:
+    """SQL text: `field 'value' problem`, the value cut at 60 characters."""
+    return f"{_q(field + ' ' + chr(39))} || left(j.{field}, 60) || {_q(chr(39) + ' ' + problem)}"
 
 
 def reason_sql(spec: RecordSpec) -> str:
@@ -116,19 +115,13 @@ def reason_sql(spec: RecordSpec) -> str:
         checks.append((f"coalesce(j.{f}, '') = ''", _q(f"{f} missing")))
     for f, allowed in spec.choices.items():
         checks.append((f"j.{f} NOT IN ({', '.join(_q(a) for a in allowed)})",
-                       f"{_q(f + ' ')} || {_q(chr(39))} || j.{f} || {_q(chr(39) + ' is not one of ' + ', '.join(allowed))}"))
-    for f in spec.times:
-        checks.append((f"j.{f} IS NOT NULL AND t_{f} IS NULL",
-                       f"{_q(f + ' ')} || {_q(chr(39))} || left(j.{f}, 60) || {_q(chr(39) + ' is not an RFC 3339 time')}"))
-    for f in spec.bools:
-        checks.append((f"j.{f} IS NOT NULL AND try_cast(j.{f} AS BOOLEAN) IS NULL",
-                       f"{_q(f + ' ')} || {_q(chr(39))} || left(j.{f}, 60) || {_q(chr(39) + ' is not true or false')}"))
-    for f in spec.ints:
-        checks.append((f"j.{f} IS NOT NULL AND try_cast(j.{f} AS BIGINT) IS NULL",
-                       f"{_q(f + ' ')} || {_q(chr(39))} || left(j.{f}, 60) || {_q(chr(39) + ' is not a whole number')}"))
-    for f in spec.floats:
-        checks.append((f"j.{f} IS NOT NULL AND try_cast(j.{f} AS DOUBLE) IS NULL",
-                       f"{_q(f + ' ')} || {_q(chr(39))} || left(j.{f}, 60) || {_q(chr(39) + ' is not a number')}"))
+                       _quoted_value(f, "is not one of " + ", ".join(allowed))))
+    typed = ([(f, f"t_{f} IS NULL", "is not an RFC 3339 time") for f in spec.times]
+             + [(f, f"try_cast(j.{f} AS BOOLEAN) IS NULL", "is not true or false") for f in spec.bools]
+             + [(f, f"try_cast(j.{f} AS BIGINT) IS NULL", "is not a whole number") for f in spec.ints]
+             + [(f, f"try_cast(j.{f} AS DOUBLE) IS NULL", "is not a number") for f in spec.floats])
+    for f, failed, problem in typed:
+        checks.append((f"j.{f} IS NOT NULL AND {failed}", _quoted_value(f, problem)))
     if spec.name == "post":
         for kind, col in (("reply", "reply_to_key"), ("repost", "repost_of_key"), ("quote", "quote_of_key")):
             checks.append((f"j.kind = '{kind}' AND coalesce(j.{col}, '') = ''",

@@ -65,7 +65,6 @@ CONVERSIONS = TableMerge(
 )
 
 ALL = (ACCOUNTS, POSTS, INTERACTIONS, FOLLOWER_SNAPSHOTS, METRICS_SNAPSHOTS, CLICKS, CONVERSIONS)
-BY_TABLE = {m.table: m for m in ALL}
 
 
 def staging_name(m: TableMerge) -> str:
