@@ -91,6 +91,28 @@ def test_lines_are_valid_records(world: tuple[Path, dict]) -> None:
     assert {c["visitor_key"] for c in conv} <= {c["visitor_key"] for c in clicks}
 
 
+def test_no_records_the_importer_would_collapse(world: tuple[Path, dict]) -> None:
+    """One like per (actor, post), as a platform allows and as the importer keys likes (no time); unique
+    post keys; one mention of an account per post; unique follow keys. truth.json counts what is written."""
+    d, truth = world
+    likes: dict[tuple[str, str, str], int] = defaultdict(int)
+    n_likes = 0
+    for r in _records(d, "interactions"):
+        if r["type"] == "like":
+            n_likes += 1
+            likes[(r["platform"], r["actor_key"], r["target_post_key"])] += 1
+    assert n_likes == truth["counts"]["likes"] > 0
+    assert max(likes.values()) == 1
+    post_keys: set[str] = set()
+    for r in _records(d, "posts"):
+        assert r["post_key"] not in post_keys
+        post_keys.add(r["post_key"])
+        mentioned = [e["target_account_key"] for e in r.get("entities", []) if e["etype"] == "mention"]
+        assert len(mentioned) == len(set(mentioned)), r
+    follows = [(r["platform"], r["actor_key"], r["target_account_key"], r["created_at"]) for r in _records(d, "follows")]
+    assert len(follows) == len(set(follows)) == truth["counts"]["follows"]
+
+
 def test_leads_toml_loads(world: tuple[Path, dict]) -> None:
     d, truth = world
     cfg = load_config(d / "leads.toml")

@@ -107,11 +107,6 @@ def test_engagement_figures(world: World) -> None:
     assert a["reactivity"] == pytest.approx(truth["reactivity"], abs=1e-9)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "known discrepancy: the simulator emits repeated likes by the same actor on the same post at "
-    "different times and its truth counts each one; the importer's default interaction_key "
-    "(platform, type, actor, via_post, target — no time) keeps only the first, so later weeks of such "
-    "an engager vanish from the cohorts. Remove this mark once simulator and importer agree."))
 def test_week4_retention(world: World) -> None:
     a, truth = world.card["audience"], world.truth
     assert truth["week4_retention"] is not None

@@ -52,7 +52,11 @@ def reactivity_chart(weekly: list[dict[str, Any]]) -> go.Figure:
 def distribution_chart(distribution: dict[str, int] | None) -> go.Figure:
     """How many of today's followers took 0, 1, 2, 3–5, … actions on the owner in the window."""
     dist = distribution or {}
-    fig = go.Figure(go.Bar(x=list(BUCKETS), y=[dist.get(b, 0) for b in BUCKETS], name="followers",
+    counts = [dist.get(b, 0) for b in BUCKETS]
+    total = sum(counts) or 1
+    # The passive bucket dwarfs the rest, so each bar carries its share as a label.
+    fig = go.Figure(go.Bar(x=list(BUCKETS), y=counts, name="followers",
+                           text=[f"{c / total:.1%}" for c in counts], textposition="outside", cliponaxis=False,
                            hovertemplate="%{x} actions: %{y} followers<extra></extra>"))
     fig.update_layout(title=TITLES["distribution"], xaxis_title="Actions on the owner in the window",
                       yaxis_title="Followers", xaxis_type="category", **_LAYOUT)

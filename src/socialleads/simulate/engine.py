@@ -28,6 +28,10 @@ Q_OWNER = 0.05          # share of world posts that act on the owner (outside th
 CRISIS_TOPIC = 4        # smart home and privacy
 _tp = np.array([1.2, 1.0, 1.0, 0.9, 1.1, 1.0, 0.8, 0.9])
 TOPIC_P = _tp / _tp.sum()
+OWNER_LAG_CAP = 64      # owner posts further back than this are never targeted (P < 1e-12 before the cap)
+PAIR_SHIFT = 41         # like pair key = actor << 41 | target seq (world seq < 2**40, owner seq < 2**41)
+OWNER_SEQ_END = 1 << PAIR_SHIFT
+LIKE_FIELDS = ("actor", "t", "ta", "tseq", "tt", "oi")  # oi: owner plan row of the liked post, -1 = world post
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,10 @@ class Platform:
         self.pool = Ring(limits.ring)
         self.inbound = Ring(limits.inbound_ring)
         self.seq = 0
+        # one like per (actor, post): the sorted keys of the likes emitted on still-likeable posts, and the
+        # likes generated in a chunk but timed after its end (held back, so the earliest like of a pair wins)
+        self.liked = np.zeros(0, np.int64)
+        self.held = {f: np.zeros(0, np.int64) for f in LIKE_FIELDS}
 
     def engagers(self, rng: np.random.Generator, n: int, c0: int, c1: int, p_active: np.ndarray) -> np.ndarray:
         elig = (self.fol_c <= c1) & ((self.fol_e == NONE) | (self.fol_e > c0))
@@ -98,7 +106,7 @@ class Platform:
     def owner_target(self, rng: np.random.Generator, t: np.ndarray) -> np.ndarray:
         """Index into the owner plan of a recent targetable owner post before t (-1 when none)."""
         k_last = np.searchsorted(self.own_t, t, side="left") - 1
-        k = np.maximum(k_last - (rng.geometric(0.35, len(t)) - 1), 0)
+        k = np.maximum(k_last - np.minimum(rng.geometric(0.35, len(t)) - 1, OWNER_LAG_CAP), 0)
         return np.where(k_last >= 0, self.own_i[np.minimum(k, max(len(self.own_i) - 1, 0))] if len(self.own_i)
                         else -1, -1)
 
@@ -125,6 +133,8 @@ class Engine:
     def __init__(self, rng: np.random.Generator, world: World, plan: ow.OwnerPlan, tl: Timeline,
                  book: Book, limits: Limits) -> None:
         self.rng, self.w, self.plan, self.tl, self.book = rng, world, plan, tl, book
+        if world.n >= 1 << (63 - PAIR_SHIFT):
+            raise ValueError(f"max_world: at most {(1 << (63 - PAIR_SHIFT)) - 7} accounts")
         self.vocab = Vocab()
         self.plats = [Platform(world, plan, p, limits) for p in range(3)]
         share = np.array([world.activity[pl.acc].sum() for pl in self.plats])
@@ -288,42 +298,88 @@ class Engine:
               c0: int, c1: int) -> pa.Array:
         rng, w, book, plan = self.rng, self.w, self.book, self.plan
         n = len(t)
-        if n == 0:
-            return nulls(0)
-        # generic likes: about one per world post
-        b = rng.integers(0, n, n)
-        actor = _sample(rng, S.cum_act, S.acc, n)
-        tp = pick_targets(rng, pt, pa_, pk, w.influence, t[b], base + b, actor, 3 * 3600.0, 8)
-        lt = t[b] + rng.integers(0, 900, n)
-        ok = (tp >= 0) & (lt <= END)
-        g_actor, g_t, g_ta, g_tseq, g_tt = actor[ok], lt[ok], pa_[tp[ok]], pseq[tp[ok]], pt[tp[ok]]
-        # likes of owner posts by engagers: two per owner-channel post
-        no = int(owc.sum()) * 2
-        bo = rng.integers(0, max(n, 1), no)
-        ot = t[bo] + rng.integers(0, 900, no)
-        oa = S.engagers(rng, no, c0, c1, np.full(no, 0.75))
-        oi = S.owner_target(rng, ot)
-        ok = (oi >= 0) & (ot <= END)
-        o_actor, o_t, o_i = oa[ok], ot[ok], oi[ok]
-        # the owner likes some inbound posts (replies, mentions, quotes to it)
-        ii = np.flatnonzero(inb & (rng.random(n) < 0.3))
-        ht = t[ii] + np.exp(rng.normal(np.log(3600), 1.0, len(ii))).astype(np.int64)
-        ok = ht <= END
-        h_t, h_ta, h_tseq, h_tt = ht[ok], author[ii][ok], seq[ii][ok], t[ii][ok]
-        actors = np.concatenate([g_actor, o_actor, np.full(len(h_t), S.p)])
-        times = np.concatenate([g_t, o_t, h_t])
-        t_author = np.concatenate([g_ta, np.full(len(o_i), S.p), h_ta])
-        t_seq = np.concatenate([g_tseq, plan.seq[o_i], h_tseq])
-        t_t = np.concatenate([g_tt, plan.t[o_i], h_tt])
+        if n:
+            # generic likes: about one per world post
+            b = rng.integers(0, n, n)
+            actor = _sample(rng, S.cum_act, S.acc, n)
+            tp = pick_targets(rng, pt, pa_, pk, w.influence, t[b], base + b, actor, 3 * 3600.0, 8)
+            lt = t[b] + rng.integers(0, 900, n)
+            ok = (tp >= 0) & (lt <= END)
+            g = {"actor": actor[ok], "t": lt[ok], "ta": pa_[tp[ok]], "tseq": pseq[tp[ok]], "tt": pt[tp[ok]],
+                 "oi": np.full(int(ok.sum()), -1, np.int64)}
+            # likes of owner posts by engagers: two per owner-channel post
+            no = int(owc.sum()) * 2
+            bo = rng.integers(0, max(n, 1), no)
+            ot = t[bo] + rng.integers(0, 900, no)
+            oa = S.engagers(rng, no, c0, c1, np.full(no, 0.75))
+            oi = S.owner_target(rng, ot)
+            ok = (oi >= 0) & (ot <= END)
+            o_i = oi[ok]
+            o = {"actor": oa[ok], "t": ot[ok], "ta": np.full(len(o_i), S.p, np.int64), "tseq": plan.seq[o_i],
+                 "tt": plan.t[o_i], "oi": o_i}
+            # the owner likes some inbound posts (replies, mentions, quotes to it): each post at most once
+            ii = np.flatnonzero(inb & (rng.random(n) < 0.3))
+            ht = t[ii] + np.exp(rng.normal(np.log(3600), 1.0, len(ii))).astype(np.int64)
+            ok = ht <= END
+            h_t, h_ta, h_tseq, h_tt = ht[ok], author[ii][ok], seq[ii][ok], t[ii][ok]
+            cand = {f: np.concatenate([S.held[f], g[f], o[f]]).astype(np.int64) for f in LIKE_FIELDS}
+        else:
+            h_t = h_ta = h_tseq = h_tt = np.zeros(0, np.int64)
+            cand = S.held
+        kept = self._first_likes(S, cand, c1)
+        o_own = kept["oi"] >= 0
+        actors = np.concatenate([kept["actor"], np.full(len(h_t), S.p)])
+        times = np.concatenate([kept["t"], h_t])
+        t_author = np.concatenate([kept["ta"], h_ta])
+        t_seq = np.concatenate([kept["tseq"], h_tseq])
+        t_t = np.concatenate([kept["tt"], h_tt])
         book.seen(times)
-        book.actions(o_actor, o_t)
+        book.actions(kept["actor"][o_own], kept["t"][o_own])
         book.owner_acted_on(h_ta, h_t)
         self.counts["likes"] += len(times)
         self.counts["owner_likes"] += len(h_t)
-        self.counts["actions_on_owner"] += len(o_t)
+        self.counts["actions_on_owner"] += int(o_own.sum())
+        if not len(times):
+            return nulls(0)
         return cat('{"record_type":"interaction","platform":"', S.name, '","type":"like","actor_key":"',
                    w.key.take(pa.array(actors)), '","target_post_key":"', post_keys(w, S.p, t_author, t_seq, t_t),
                    '","target_account_key":"', w.key.take(pa.array(t_author)), '","created_at":"', ts(times), '"}\n')
+
+    def _first_likes(self, S: Platform, cand: dict[str, np.ndarray], c1: int) -> dict[str, np.ndarray]:
+        """The likes of ``cand`` to emit now: one per (actor, post), the earliest, and none on a pair liked
+        before. A platform refuses a second like, and the importer keys a like by (actor, post) without its
+        time. Likes timed at or after the chunk end ``c1`` are held back to compete with the next chunk's
+        (whose times are all >= c1), so the like kept for a pair is always its earliest."""
+        key = (cand["actor"] << PAIR_SHIFT) | cand["tseq"]
+        by_key = np.lexsort((np.arange(len(key)), cand["t"], key))   # per pair: earliest, then generated first
+        ks = key[by_key]
+        first = np.ones(len(ks), bool)
+        first[1:] = ks[1:] != ks[:-1]
+        if len(S.liked):
+            pos = np.minimum(np.searchsorted(S.liked, ks), len(S.liked) - 1)
+            first &= S.liked[pos] != ks
+        sel = by_key[first]
+        keep = np.zeros(len(key), bool)
+        keep[sel] = True
+        now = keep & (cand["t"] < c1)
+        held = keep & ~now
+        S.held = {f: v[held] for f, v in cand.items()}
+        S.liked = np.sort(np.concatenate([S.liked, key[now]]))
+        # forget pairs whose post can no longer be liked: world posts that left the pool, owner posts more
+        # than OWNER_LAG_CAP targetable posts before the next chunk (owner_target never reaches back further)
+        w_min = S.pool["seq"][0] if len(S.pool) else 0
+        hw = S.held["oi"] < 0
+        if hw.any():
+            w_min = min(w_min, int(S.held["tseq"][hw].min()))
+        k_last = int(np.searchsorted(S.own_t, c1, side="left")) - 1
+        o_min = self.plan.seq[S.own_i[max(k_last - OWNER_LAG_CAP, 0)]] if len(S.own_i) else OWNER_SEQ_END
+        if (~hw).any():
+            o_min = min(o_min, int(S.held["tseq"][~hw].min()))
+        lseq = S.liked & ((1 << PAIR_SHIFT) - 1)
+        S.liked = S.liked[np.where(lseq >= ow.OWNER_SEQ_BASE, lseq >= o_min, lseq >= w_min)]
+        order = np.flatnonzero(now)
+        order = order[np.argsort(cand["t"][order], kind="stable")]  # emitted in time order
+        return {f: v[order] for f, v in cand.items()}
 
     # -------------------------------------------------------------------------------------------- owner posts
     def owner_posts(self, S: Platform, c0: int, c1: int) -> tuple[pa.Array, pa.Array]:

@@ -31,8 +31,12 @@ def opt(prefix: str, values: pa.Array, suffix: str = '"') -> pa.Array:
 
 
 def ts(t: np.ndarray) -> pa.Array:
-    """RFC 3339 UTC timestamps (``2026-03-06T13:02:05Z``) of integer epoch seconds."""
-    return pc.strftime(pa.array(np.asarray(t, np.int64), pa.timestamp("s", "UTC")), format="%Y-%m-%dT%H:%M:%SZ")
+    """RFC 3339 UTC timestamps (``2026-03-06T13:02:05Z``) of integer epoch seconds (years 0001-9999).
+
+    A naive timestamp cast to string (``2026-03-06 13:02:05``) with the ``T`` and ``Z`` patched in is
+    about 7x faster than ``pc.strftime`` or a cast from a time-zone-aware timestamp."""
+    s = pc.cast(pa.array(np.asarray(t, np.int64), pa.timestamp("s")), pa.string())
+    return pc.binary_replace_slice(pc.binary_replace_slice(s, 19, 19, "Z"), 10, 11, "T")
 
 
 def scatter(values: pa.Array, where: np.ndarray) -> pa.Array:
