@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import numpy as np
@@ -47,49 +46,95 @@ def write_follows(path: Path, w: World) -> int:
 
 
 def write_funnel(out: Path, rng: np.random.Generator, w: World, plan: ow.OwnerPlan) -> tuple[int, int, dict[str, int]]:
-    """Clicks on the owner's UTM links (a few per post, more for promotions) and some conversions."""
+    """Clicks on the owner's UTM links (a few per post, more for promotions) and some conversions.
+
+    The random draws are made per linked post (a few thousand at most); the rows are assembled and
+    written column-wise."""
     rows = [i for i, link in enumerate(plan.link) if link]
     fol = np.bincount(w.platform[w.f_created != NONE], minlength=3)
-    clicks: list[tuple[int, str, str, str, str, str]] = []
-    conv: list[tuple[int, str, str, str, str, str, str]] = []
-    by_campaign: dict[str, int] = {}
+    draws: list[tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
     for i in rows:
         p = int(plan.platform[i])
-        lam = max(1.0, 0.004 * fol[p]) * (1.6 if plan.cls[i] == ow.PROMO else 1.0)
+        promo = plan.cls[i] == ow.PROMO
+        lam = max(1.0, 0.004 * fol[p]) * (1.6 if promo else 1.0)
         k = int(rng.poisson(lam))
         if not k:
             continue
-        pk = post_keys(w, p, np.array([p]), plan.seq[i:i + 1], plan.t[i:i + 1]).to_pylist()[0]
         times = plan.t[i] + np.exp(rng.normal(np.log(2 * 3600), 1.5, k)).astype(np.int64)
         visitors = rng.integers(0, 2**48, k)
-        buys = rng.random(k) < (0.06 if plan.cls[i] == ow.PROMO else 0.02)
+        buys = rng.random(k) < (0.06 if promo else 0.02)
         delay = np.exp(rng.normal(np.log(3600), 1.5, k)).astype(np.int64)
-        for j in range(k):
-            if times[j] > END:
-                continue
-            v = f"v{int(visitors[j]):012x}"
-            clicks.append((int(times[j]), v, plan.link[i], pk, REFERRER[p], plan.campaign[i] or ""))
-            by_campaign[plan.campaign[i] or ""] = by_campaign.get(plan.campaign[i] or "", 0) + 1
-            ct = int(times[j] + delay[j])
-            if buys[j] and ct <= END and delay[j] <= 7 * 86400:
-                promo = plan.cls[i] == ow.PROMO
-                value = "129.00" if promo else "0"
-                conv.append((ct, v, plan.link[i], "purchase" if promo else "signup", value, "USD", ""))
-    clicks.sort()
-    conv.sort()
-    when = sorted({c[0] for c in clicks} | {c[0] for c in conv})
-    stamp = dict(zip(when, ts(np.array(when, np.int64)).to_pylist()))
-    with open(out / "clicks.csv", "w", newline="", encoding="utf-8") as f:
-        wr = csv.writer(f, lineterminator="\n")
-        wr.writerow(["click_key", "occurred_at", "url", "visitor_key", "post_key", "referrer"])
-        for n, (t, v, url, pk, ref, _) in enumerate(clicks):
-            wr.writerow([f"c{n:08d}", stamp[t], url, v, pk, ref])
-    with open(out / "conversions.csv", "w", newline="", encoding="utf-8") as f:
-        wr = csv.writer(f, lineterminator="\n")
-        wr.writerow(["conversion_key", "occurred_at", "visitor_key", "url", "goal", "value", "currency"])
-        for n, (t, v, url, goal, value, cur, _) in enumerate(conv):
-            wr.writerow([f"k{n:08d}", stamp[t], v, url, goal, value, cur])
-    return len(clicks), len(conv), dict(sorted(by_campaign.items()))
+        draws.append((i, times, visitors, buys, delay))
+    row = np.concatenate([np.full(len(d[1]), d[0], np.int64) for d in draws] or [np.zeros(0, np.int64)])
+    times, visitors, buys, delay = (np.concatenate([d[j] for d in draws] or [np.zeros(0, np.int64)])
+                                    for j in range(1, 5))
+    ok = times <= END
+    row, times, visitors, buys, delay = row[ok], times[ok], visitors[ok], buys[ok].astype(bool), delay[ok]
+    ct = times + delay
+    promo = plan.cls[row] == ow.PROMO
+    cv = buys & (ct <= END) & (delay <= 7 * 86400)
+    # per linked post: its key, link and campaign (strings built once per post, not per click)
+    link = pa.array([plan.link[i] or "" for i in rows])
+    camp = [plan.campaign[i] or "" for i in rows]
+    at = np.full(len(plan.link), -1, np.int64)
+    at[rows] = np.arange(len(rows))
+    pkey = pa.array([""] * len(rows))
+    if rows:
+        ri = np.array(rows, np.int64)
+        parts, where = [], []
+        for p in range(3):
+            m = np.flatnonzero(plan.platform[ri] == p)
+            if len(m):
+                parts.append(post_keys(w, p, np.full(len(m), p), plan.seq[ri[m]], plan.t[ri[m]]))
+                where.append(m)
+        pkey = pa.concat_arrays(parts).take(pa.array(np.argsort(np.concatenate(where), kind="stable")))
+    for col in (link, pkey):
+        if pc.any(pc.match_substring_regex(col, '[,"\r\n]')).as_py():
+            raise AssertionError("a click field would need CSV quoting")
+    # clicks in (time, visitor, url, post key, referrer, campaign) order, conversions in (time, visitor, url, ...)
+    r = at[row]
+    ords = pc.sort_indices(pa.table({"t": times, "v": visitors, "url": link.take(pa.array(r)), "pk": pkey.take(pa.array(r)),
+                                     "ref": pa.array(plan.platform[row].astype(np.int64))}),
+                           [("t", "ascending"), ("v", "ascending"), ("url", "ascending"), ("pk", "ascending"),
+                            ("ref", "ascending")])
+    o = ords.to_numpy()
+    c_row, c_t, c_v = r[o], times[o], visitors[o]
+    vis = _visitor(c_v)
+    lines = cat(pa.array([f"c{n:08d}" for n in range(len(o))]), ",", ts(c_t), ",", link.take(pa.array(c_row)), ",", vis,
+                ",", pkey.take(pa.array(c_row)), ",", pa.array(REFERRER).take(pa.array(plan.platform[row[o]].astype(np.int64))), "\n")
+    with open(out / "clicks.csv", "wb") as f:
+        f.write(b"click_key,occurred_at,url,visitor_key,post_key,referrer\n")
+        write_lines(f, lines)
+    k = np.flatnonzero(cv)
+    k_t, k_v, k_r, k_p = ct[k], visitors[k], r[k], promo[k]
+    k_url = link.take(pa.array(k_r))
+    # (time, visitor, url, goal, value): goal and value follow from promo, and "purchase" < "signup"
+    ords = pc.sort_indices(pa.table({"t": k_t, "v": k_v, "url": k_url, "g": ~k_p}),
+                           [("t", "ascending"), ("v", "ascending"), ("url", "ascending"), ("g", "ascending")])
+    o = ords.to_numpy()
+    k_p = pa.array(k_p[o])
+    lines = cat(pa.array([f"k{n:08d}" for n in range(len(o))]), ",", ts(k_t[o]), ",", _visitor(k_v[o]), ",",
+                k_url.take(ords), ",", pc.if_else(k_p, "purchase,129.00", "signup,0"), ",USD\n")
+    with open(out / "conversions.csv", "wb") as f:
+        f.write(b"conversion_key,occurred_at,visitor_key,url,goal,value,currency\n")
+        write_lines(f, lines)
+    by_campaign: dict[str, int] = {}
+    for j, c in zip(*np.unique(r, return_counts=True)):
+        by_campaign[camp[j]] = by_campaign.get(camp[j], 0) + int(c)
+    return len(c_t), len(k), dict(sorted(by_campaign.items()))
+
+
+HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+
+
+def _visitor(v: np.ndarray) -> pa.Array:
+    """``v`` + 12 lower-case hex digits of each value (< 2**48)."""
+    v = v.astype(np.uint64)
+    out = np.empty((len(v), 13), np.uint8)
+    out[:, 0] = ord("v")
+    for i in range(12):
+        out[:, 12 - i] = HEX[((v >> np.uint64(4 * i)) & np.uint64(15)).astype(np.intp)]
+    return pc.cast(pa.array(out.view("S13").ravel()), pa.string())
 
 
 def write_leads_toml(path: Path, w: World, followers_end: int) -> None:

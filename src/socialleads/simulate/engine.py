@@ -28,6 +28,8 @@ Q_OWNER = 0.05          # share of world posts that act on the owner (outside th
 CRISIS_TOPIC = 4        # smart home and privacy
 _tp = np.array([1.2, 1.0, 1.0, 0.9, 1.1, 1.0, 0.8, 0.9])
 TOPIC_P = _tp / _tp.sum()
+MAX_LAG = 6 * DAY       # the longest lag from a post or like back to its target
+REACH_WIDTH = 8         # the widest look-back (in rows) of pick_targets on the windowed pool
 OWNER_LAG_CAP = 64      # owner posts further back than this are never targeted (P < 1e-12 before the cap)
 PAIR_SHIFT = 41         # like pair key = actor << 41 | target seq (world seq < 2**40, owner seq < 2**41)
 OWNER_SEQ_END = 1 << PAIR_SHIFT
@@ -45,23 +47,40 @@ class Limits:
 
 
 class Ring:
-    """The last ``cap`` rows of a few parallel int64 columns."""
+    """The last ``cap`` rows of a few parallel int64 columns.
+
+    Rows live in buffers of twice the capacity and are appended in place; the last ``cap`` rows move to
+    the front only when a buffer is full, so an append costs about the size of the rows appended."""
 
     FIELDS = ("seq", "author", "t", "topic", "kind", "rseq", "rauthor", "rt")
 
     def __init__(self, cap: int) -> None:
         self.cap = cap
-        self.cols = {f: np.zeros(0, np.int64) for f in self.FIELDS}
+        self.buf = {f: np.zeros(2 * cap, np.int64) for f in self.FIELDS}
+        self.lo = self.hi = 0   # the rows are buf[lo:hi]
 
     def __len__(self) -> int:
-        return len(self.cols["t"])
+        return self.hi - self.lo
 
     def __getitem__(self, f: str) -> np.ndarray:
-        return self.cols[f]
+        return self.buf[f][self.lo:self.hi]
 
     def extend(self, rows: dict[str, np.ndarray]) -> None:
+        m = len(rows["t"])
+        if m >= self.cap:
+            for f in self.FIELDS:
+                self.buf[f][:self.cap] = rows[f][m - self.cap:]
+            self.lo, self.hi = 0, self.cap
+            return
+        if self.hi + m > len(self.buf["t"]):
+            keep = min(self.hi - self.lo, self.cap - m)
+            for f in self.FIELDS:
+                self.buf[f][:keep] = self.buf[f][self.hi - keep:self.hi]
+            self.lo, self.hi = 0, keep
         for f in self.FIELDS:
-            self.cols[f] = np.concatenate([self.cols[f], rows[f].astype(np.int64)])[-self.cap:]
+            self.buf[f][self.hi:self.hi + m] = rows[f]
+        self.hi += m
+        self.lo = max(self.lo, self.hi - self.cap)
 
 
 def _cum(w: np.ndarray) -> np.ndarray:
@@ -95,6 +114,13 @@ class Platform:
         self.liked = np.zeros(0, np.int64)
         self.held = {f: np.zeros(0, np.int64) for f in LIKE_FIELDS}
 
+    def reach(self, c0: int) -> int:
+        """Index of the oldest pool row a world post or like of a chunk starting at ``c0`` can target:
+        pick_targets looks back at most MAX_LAG from a time >= c0, then fewer than REACH_WIDTH rows
+        further. Targets picked from this tail are exactly those picked from the whole pool."""
+        first = int(np.searchsorted(self.pool["t"], c0 - MAX_LAG, side="left"))
+        return max(first - REACH_WIDTH, 0)
+
     def engagers(self, rng: np.random.Generator, n: int, c0: int, c1: int, p_active: np.ndarray) -> np.ndarray:
         elig = (self.fol_c <= c1) & ((self.fol_e == NONE) | (self.fol_e > c0))
         non = _sample(rng, self.cum_non, self.non, n) if len(self.non) else _sample(rng, self.cum_act, self.acc, n)
@@ -119,7 +145,7 @@ def pick_targets(rng: np.random.Generator, pt: np.ndarray, pauthor: np.ndarray, 
     m = len(t)
     if m == 0:
         return np.zeros(0, np.int64)
-    lag = np.clip(np.exp(rng.normal(np.log(median_lag), 1.5, m)), 30, 6 * DAY)
+    lag = np.clip(np.exp(rng.normal(np.log(median_lag), 1.5, m)), 30, MAX_LAG)
     pos = np.searchsorted(pt, t - lag, side="right") - 1
     cand = np.clip(pos[:, None] - rng.integers(0, width, (m, 4)), 0, np.maximum(upper, 0)[:, None])
     score = influence[pauthor[cand]] * rng.exponential(1.0, (m, 4))
@@ -178,8 +204,10 @@ class Engine:
         otgt = np.where(eng & (kind != ORIG), S.owner_target(rng, t), -1)
         kind = np.where(eng & (kind != ORIG) & (otgt < 0), ORIG, kind)
         # generic targets in the pool of recent world posts -----------------------------------------------
-        base = len(S.pool)
-        pt, pa_, pk = (np.concatenate([S.pool[f], x]) for f, x in (("t", t), ("author", author), ("kind", kind)))
+        # only the tail of the pool that a target of this chunk can reach (see Platform.reach)
+        P, lo = S.pool, S.reach(c0)
+        base = len(P) - lo
+        pt, pa_, pk = (np.concatenate([P[f][lo:], x]) for f, x in (("t", t), ("author", author), ("kind", kind)))
         own_pos = base + np.arange(n)
         need = np.flatnonzero(gen & (kind != ORIG))
         tpos = np.full(n, -1, np.int64)
@@ -191,7 +219,7 @@ class Engine:
         plan = self.plan
         oi = np.maximum(otgt, 0)
         ref_author = np.where(is_gen_ref, pa_[np.maximum(tpos, 0)], S.p)
-        pseq = np.concatenate([S.pool["seq"], seq])
+        pseq = np.concatenate([P["seq"][lo:], seq])
         ref_seq = np.where(is_gen_ref, pseq[np.maximum(tpos, 0)], plan.seq[oi])
         ref_t = np.where(is_gen_ref, pt[np.maximum(tpos, 0)], plan.t[oi])
         ptr = np.arange(base + n)
@@ -202,14 +230,14 @@ class Engine:
             if np.array_equal(nxt, ptr):
                 break
             ptr = nxt
-        r_seq = np.concatenate([S.pool["rseq"], seq])[ptr[base:]]
-        r_author = np.concatenate([S.pool["rauthor"], author])[ptr[base:]]
-        r_t = np.concatenate([S.pool["rt"], t])[ptr[base:]]
+        r_seq = np.concatenate([P["rseq"][lo:], seq])[ptr[base:]]
+        r_author = np.concatenate([P["rauthor"][lo:], author])[ptr[base:]]
+        r_t = np.concatenate([P["rt"][lo:], t])[ptr[base:]]
         reply_own = eng & (kind == REPLY)
         r_seq, r_author, r_t = (np.where(reply_own, a, b) for a, b in ((ref_seq, r_seq), (ref_author, r_author), (ref_t, r_t)))
         # topic, language, style ------------------------------------------------------------------------------
         topic = rng.choice(len(TOPICS), size=n, p=TOPIC_P)
-        ptopic = np.concatenate([S.pool["topic"], topic])
+        ptopic = np.concatenate([P["topic"][lo:], topic])
         inherit = is_gen_ref & (rng.random(n) < 0.8)
         topic = np.where(inherit, ptopic[np.maximum(tpos, 0)], topic)
         topic = np.where(eng & (kind != ORIG), plan.topic[oi], topic)
@@ -302,7 +330,7 @@ class Engine:
             # generic likes: about one per world post
             b = rng.integers(0, n, n)
             actor = _sample(rng, S.cum_act, S.acc, n)
-            tp = pick_targets(rng, pt, pa_, pk, w.influence, t[b], base + b, actor, 3 * 3600.0, 8)
+            tp = pick_targets(rng, pt, pa_, pk, w.influence, t[b], base + b, actor, 3 * 3600.0, REACH_WIDTH)
             lt = t[b] + rng.integers(0, 900, n)
             ok = (tp >= 0) & (lt <= END)
             g = {"actor": actor[ok], "t": lt[ok], "ta": pa_[tp[ok]], "tseq": pseq[tp[ok]], "tt": pt[tp[ok]],

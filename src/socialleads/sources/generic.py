@@ -28,6 +28,7 @@ from socialleads.sources.lines import head_lines, line_batches, open_binary
 SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv", ".parquet": "parquet"}
 SKIP_NAMES = {"truth.json", "leads.toml"}
 RAW_LIMIT = 65536
+SCAN_ROWS = 16384  # rows per Arrow record batch handed to DuckDB
 
 
 def file_kind(path: Path) -> str | None:
@@ -375,7 +376,9 @@ def jsonl_sources(con: duckdb.DuckDBPyConnection, path: Path,
             utf8 = False
         if utf8:
             # zero-copy: DuckDB scans the Arrow buffers in place through a view
-            con.register("src_batch", pa.table({"line_no": batch.column("line_no"), "line": text}))
+            # several record batches, so that DuckDB scans them on all cores (one batch = one thread)
+            tbl = pa.table({"line_no": batch.column("line_no"), "line": text})
+            con.register("src_batch", pa.Table.from_batches(tbl.to_batches(max_chunksize=SCAN_ROWS)))
             run_sql(con, "CREATE OR REPLACE TEMP VIEW src_v AS SELECT line_no, 'line' AS unit, line, "
                          "NULL::VARCHAR AS undecodable FROM src_batch")
             yield "src_v"
