@@ -17,13 +17,16 @@ from socialleads.simulate import owner as ow
 from socialleads.simulate.text import LANGS, ST_COMPLAINT, ST_NEGATIVE, ST_POSITIVE, ST_QUESTION, TOPICS, Vocab
 from socialleads.simulate.timeline import Timeline
 from socialleads.simulate.truth import Book
-from socialleads.simulate.world import DAY, END, N_OWNER, NONE, PLATFORMS, World, post_keys
-from socialleads.simulate.writer import cat, nulls, opt, scatter, ts
+from socialleads.simulate.world import DAY, END, N_OWNER, NONE, PLATFORMS, World, post_key_parts, post_keys
+from socialleads.simulate.writer import cat, nulls, scatter, ts
 
 ORIG, REPLY, REPOST, QUOTE = 0, 1, 2, 3
 KIND_NAMES = pa.array(["original", "reply", "repost", "quote"])
-REF_PREFIX = pa.array([None, ',"reply_to_key":"', ',"repost_of_key":"', ',"quote_of_key":"'])
-LANG_NAMES = pa.array(list(LANGS))
+KIND_REF = pa.array(['original"', 'reply","reply_to_key":"', 'repost","repost_of_key":"', 'quote","quote_of_key":"'])
+AFTER_REF = pa.array([None, '","thread_root_key":"', '"', '"'])
+LANG_FIELD = pa.array([f'","lang":"{lang}"' for lang in LANGS])  # closes the text
+LINK_ENT = pa.array(['{"etype":"link","value":"', ',{"etype":"link","value":"'])
+DQUOTE, TEXT_OPEN, ENT_OPEN, ENT_CLOSE = (pa.array([s]) for s in ('"', ',"text":"', ',"entities":[', "]"))
 Q_OWNER = 0.05          # share of world posts that act on the owner (outside the crisis)
 CRISIS_TOPIC = 4        # smart home and privacy
 _tp = np.array([1.2, 1.0, 1.0, 0.9, 1.1, 1.0, 0.8, 0.9])
@@ -81,6 +84,23 @@ class Ring:
             self.buf[f][self.hi:self.hi + m] = rows[f]
         self.hi += m
         self.lo = max(self.lo, self.hi - self.cap)
+
+
+def _spread(values: np.ndarray, rows: np.ndarray, n: int) -> np.ndarray:
+    """A length-``n`` int64 array holding ``values`` at ``rows`` and -1 elsewhere."""
+    out = np.full(n, -1, np.int64)
+    out[rows] = values
+    return out
+
+
+def _take(table: pa.Array, idx: np.ndarray) -> pa.Array:
+    """``table[idx]`` per row, null where idx < 0."""
+    return table.take(pa.array(idx, mask=idx < 0))
+
+
+def _masked(one: pa.Array, where: np.ndarray) -> pa.Array:
+    """The single string of ``one`` where ``where``, else null."""
+    return one.take(pa.array(np.zeros(len(where), np.int64), mask=~where))
 
 
 def _cum(w: np.ndarray) -> np.ndarray:
@@ -260,40 +280,46 @@ class Engine:
         tag1, tag2 = V.tag_index(rng, topic), V.tag_index(rng, topic)
         tag2 = np.where(tag2 == tag1, -1, tag2)
         has_link = gen & (kind == ORIG) & (rng.random(n) < 0.08)
-        # text for everything but reposts ---------------------------------------------------------------------
+        # text for everything but reposts; a line is one concatenation of full-length pieces, where a null
+        # piece is left out (masked takes from small dictionaries, no intermediate strings per post)
         tx = kind != REPOST
-        sent, isq = V.sentences(rng, lang[tx], style[tx], topic[tx], cr[tx])
-        mt = mention[tx]
-        mh = w.handle.take(pa.array(mt, mask=mt < 0))
-        mk = w.key.take(pa.array(mt, mask=mt < 0))
-        t1 = np.where(n_tags[tx] >= 1, tag1[tx], -1)
-        t2 = np.where(n_tags[tx] >= 2, tag2[tx], -1)
-        t1a, t2a = pa.array(t1, mask=t1 < 0), pa.array(t2, mask=t2 < 0)
-        lk = has_link[tx]
-        li = np.flatnonzero(lk)
-        url = scatter(cat("https://", V.news.take(pa.array(seq[tx][li] % len(V.news))), "/2026/",
-                          V.slugs.take(pa.array(V.term_index(rng, topic[tx][li])))), lk) if len(li) else nulls(len(lk))
-        text = cat(opt("@", mh, " "), sent, V.tag_text.take(t1a), V.tag_text.take(t2a), opt(" ", url, ""))
-        ents = cat(pa.compute.binary_join_element_wise('{"etype":"mention","value":"', mh, '","target_account_key":"',
-                                                       mk, '"}', ""),
-                   opt(",", V.hashtag_entity.take(t1a), ""), opt(",", V.hashtag_entity.take(t2a), ""),
-                   opt(',{"etype":"link","value":"', url, '"}'))
-        has_ent = (mt >= 0) | (t1 >= 0) | (t2 >= 0) | lk
-        ents = pa.compute.if_else(pa.array(has_ent), pa.compute.utf8_ltrim(ents, characters=","), nulls(len(mt)))
+        txi = np.flatnonzero(tx)
+        tpl, w1, w2 = (_spread(x, txi, n) for x in V.sentence_parts(rng, lang[tx], style[tx], topic[tx], cr[tx]))
+        isq = V.is_question[tpl[txi]]
+        t1 = np.where(tx & (n_tags >= 1), tag1, -1)
+        t2 = np.where(tx & (n_tags >= 2), tag2, -1)
+        li = np.flatnonzero(has_link)
+        mi = np.flatnonzero(mention >= 0)
+        has_m = mention >= 0
+        link_text = link_ent = nulls(n)
+        if len(li):
+            url = cat("https://", V.news.take(pa.array(seq[li] % len(V.news))), "/2026/",
+                      V.slugs.take(pa.array(V.term_index(rng, topic[li]))))
+            link_text = scatter(cat(" ", url), has_link)
+            prev = (has_m | (t1 >= 0) | (t2 >= 0))[li]
+            link_ent = scatter(cat(LINK_ENT.take(pa.array(prev.astype(np.int64))), url, '"}'), has_link)
+        at_handle = mention_ent = nulls(n)
+        if len(mi):
+            mh = w.handle.take(pa.array(mention[mi]))
+            at_handle = scatter(cat("@", mh, " "), has_m)
+            mention_ent = scatter(cat('{"etype":"mention","value":"', mh, '","target_account_key":"',
+                                      w.key.take(pa.array(mention[mi])), '"}'), has_m)
+        has_ent = has_m | (t1 >= 0) | (t2 >= 0) | has_link
+        nt = len(V.tags)
+        he1 = np.where(t1 >= 0, t1 + nt * has_m, -1)
+        he2 = np.where(t2 >= 0, t2 + nt * (has_m | (t1 >= 0)), -1)
         # keys and lines -------------------------------------------------------------------------------------------
-        key = post_keys(w, S.p, author, seq, t)
         has_ref = kind != ORIG
-        ri = np.flatnonzero(has_ref)
-        ref_key = scatter(post_keys(w, S.p, ref_author[ri], ref_seq[ri], ref_t[ri]), has_ref)
         rep = kind == REPLY
-        qi = np.flatnonzero(rep)
-        root_key = scatter(post_keys(w, S.p, r_author[qi], r_seq[qi], r_t[qi]), rep)
-        lines = cat('{"record_type":"post","platform":"', S.name, '","post_key":"', key, '","author_key":"',
-                    w.key.take(pa.array(author)), '","created_at":"', ts(t), '","kind":"', KIND_NAMES.take(pa.array(kind)),
-                    '"', pa.compute.binary_join_element_wise(REF_PREFIX.take(pa.array(kind)), ref_key, '"', ""),
-                    opt(',"thread_root_key":"', root_key), opt(',"text":"', scatter(text, tx)),
-                    opt(',"lang":"', scatter(LANG_NAMES.take(pa.array(lang[tx])), tx)),
-                    opt(',"entities":[', scatter(ents, tx), "]"), "}\n")
+        lines = cat(f'{{"record_type":"post","platform":"{S.name}","post_key":"', *post_key_parts(w, S.p, author, seq, t),
+                    '","author_key":"', w.key.take(pa.array(author)), '","created_at":"', ts(t), '","kind":"',
+                    KIND_REF.take(pa.array(kind)), *post_key_parts(w, S.p, ref_author, ref_seq, ref_t, ~has_ref),
+                    AFTER_REF.take(pa.array(kind)), *post_key_parts(w, S.p, r_author, r_seq, r_t, ~rep),
+                    _masked(DQUOTE, rep), _masked(TEXT_OPEN, tx), at_handle,
+                    _take(V.opens, tpl), _take(V.terms, w1), _take(V.mids, tpl), _take(V.terms, w2), _take(V.closes, tpl),
+                    _take(V.tag_text, t1), _take(V.tag_text, t2), link_text, _take(LANG_FIELD, np.where(tx, lang, -1)),
+                    _masked(ENT_OPEN, has_ent), mention_ent, _take(V.hashtag_entity2, he1), _take(V.hashtag_entity2, he2),
+                    link_ent, _masked(ENT_CLOSE, has_ent), "}\n")
         # bookkeeping ---------------------------------------------------------------------------------------------
         book.seen(t)
         book.actions(author[eng], t[eng])
@@ -303,7 +329,7 @@ class Engine:
         self.counts["crisis_negative_posts"] += int(cr.sum())
         self.counts["mentions"] += int((mention >= 0).sum())
         self.counts["links"] += int(has_link.sum())
-        self.counts["hashtags"] += int(n_tags[tx].sum() - ((n_tags[tx] >= 2) & (t2 < 0)).sum())
+        self.counts["hashtags"] += int(n_tags[tx].sum() - (tx & (n_tags >= 2) & (t2 < 0)).sum())
         self.counts["actions_on_owner"] += int(eng.sum())
         for li_, c in zip(*np.unique(lang, return_counts=True)):
             self.posts_by_lang[LANGS[li_]] += int(c)

@@ -164,6 +164,9 @@ class Vocab:
         self.tags = pa.array(tags)
         self.tag_text = pc.binary_join_element_wise(" #", self.tags, "")
         self.hashtag_entity = pc.binary_join_element_wise('{"etype":"hashtag","value":"', self.tags, '"}', "")
+        # tag i as an entity: index i alone, index i + len(tags) after another entity (with a comma)
+        self.hashtag_entity2 = pa.concat_arrays([self.hashtag_entity,
+                                                 pc.binary_join_element_wise(",", self.hashtag_entity, "")])
         opens: list[str] = []
         mids: list[str] = []
         closes: list[str] = []
@@ -197,9 +200,9 @@ class Vocab:
         off, cnt = self.tpl_off[lang, style], self.tpl_cnt[lang, style]
         return off + (rng.random(len(lang)) * cnt).astype(np.int64)
 
-    def sentences(self, rng: np.random.Generator, lang: np.ndarray, style: np.ndarray, topic: np.ndarray,
-                  crisis: np.ndarray | None = None) -> tuple[pa.Array, np.ndarray]:
-        """One sentence per row; returns (text, is_question). Crisis rows use the crisis terms first."""
+    def sentence_parts(self, rng: np.random.Generator, lang: np.ndarray, style: np.ndarray, topic: np.ndarray,
+                       crisis: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The (template, first term, second term) indices of one sentence per row (see ``sentences``)."""
         n = len(lang)
         tpl = self.template_index(rng, lang, style)
         t1 = self.term_index(rng, topic)
@@ -208,6 +211,12 @@ class Vocab:
             t1 = np.where(crisis, self.crisis_term0 + rng.integers(0, len(CRISIS_TERMS), n), t1)
         # the second term differs from the first where possible
         t2 = np.where(t2 == t1, np.where(t2 + 1 < self.term_off[topic + 1], t2 + 1, self.term_off[topic]), t2)
+        return tpl, t1, t2
+
+    def sentences(self, rng: np.random.Generator, lang: np.ndarray, style: np.ndarray, topic: np.ndarray,
+                  crisis: np.ndarray | None = None) -> tuple[pa.Array, np.ndarray]:
+        """One sentence per row; returns (text, is_question). Crisis rows use the crisis terms first."""
+        tpl, t1, t2 = self.sentence_parts(rng, lang, style, topic, crisis)
         text = pc.binary_join_element_wise(self.opens.take(tpl), self.terms.take(t1), self.mids.take(tpl),
                                            self.terms.take(t2), self.closes.take(tpl), "")
         return text, self.is_question[tpl]

@@ -52,13 +52,14 @@ LAST = ("okafor", "schmidt", "martin", "garcia", "nguyen", "smith", "kowalski", 
 B32 = np.frombuffer(b"234567abcdefghijklmnopqrstuvwxyz", dtype=np.uint8)
 
 
-def b32(values: np.ndarray, width: int) -> pa.Array:
-    """Base32-sortable text (the alphabet of Bluesky TIDs) of unsigned integers, ``width`` chars each."""
+def b32(values: np.ndarray, width: int, mask: np.ndarray | None = None) -> pa.Array:
+    """Base32-sortable text (the alphabet of Bluesky TIDs) of unsigned integers, ``width`` chars each
+    (null where ``mask``)."""
     v = values.astype(np.uint64)
     out = np.empty((len(v), width), np.uint8)
     for i in range(width):
         out[:, width - 1 - i] = B32[((v >> np.uint64(5 * i)) & np.uint64(31)).astype(np.intp)]
-    return pc.cast(pa.array(out.view(f"S{width}").ravel()), pa.string())
+    return pc.cast(pa.array(out.view(f"S{width}").ravel(), mask=mask), pa.string())
 
 
 @dataclass
@@ -180,17 +181,25 @@ def build_world(rng: np.random.Generator, posts: int, days: int, cap: int = 200_
                  c_created=np.concatenate([r[2] for r in c_rows]).astype(np.int64))
 
 
-def post_ids(platform: int, author: np.ndarray, seq: np.ndarray, t: np.ndarray) -> pa.Array:
-    """The platform-native id part of a post key (unique per author; globally unique on x)."""
+def post_ids(platform: int, author: np.ndarray, seq: np.ndarray, t: np.ndarray,
+             mask: np.ndarray | None = None) -> pa.Array:
+    """The platform-native id part of a post key (unique per author; globally unique on x); null where mask."""
     owner = author < N_OWNER
     if platform == BSKY:  # TID: microseconds << 10 | clock id
         us = t.astype(np.uint64) * np.uint64(1_000_000) + (seq % 1_000_000).astype(np.uint64)
-        return b32((us << np.uint64(10)) | owner.astype(np.uint64), 13)
+        return b32((us << np.uint64(10)) | owner.astype(np.uint64), 13, mask)
     if platform == MASTO:
         v = ((t - 1_500_000_000) * 1000 << 16) | (seq % 65_536)
     else:  # X snowflake: ms since the Twitter epoch << 22 | sequence (owner posts use the upper half)
         v = ((t * 1000 - 1_288_834_974_657) << 22) | (seq % 2_097_152) | (owner.astype(np.int64) << 21)
-    return pa.array(v).cast(pa.string())
+    return pa.array(v, mask=mask).cast(pa.string())
+
+
+def post_key_parts(world: World, platform: int, author: np.ndarray, seq: np.ndarray, t: np.ndarray,
+                   mask: np.ndarray | None = None) -> tuple[pa.Array, pa.Array]:
+    """(prefix, id) of post keys, both null where ``mask``: to be concatenated in a line, saving a copy."""
+    a = np.asarray(author, np.int64)
+    return (world.post_prefix.take(pa.array(a, mask=mask)), post_ids(platform, a, seq, t, mask))
 
 
 def post_keys(world: World, platform: int, author: np.ndarray, seq: np.ndarray, t: np.ndarray) -> pa.Array:

@@ -11,7 +11,7 @@ import duckdb
 
 from socialleads.errors import WorkspaceError
 
-DEFAULT_MEMORY_LIMIT = "1536MB"
+DEFAULT_MEMORY_LIMIT = "1280MB"
 _MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 
 
