@@ -14,7 +14,7 @@ from socialleads.store import open_store
 from socialleads.workspace import Config
 from socialleads.workspace.config import Goals
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 ACTIONS = ("reply", "mention", "repost", "quote", "like")
 
 

@@ -7,7 +7,6 @@ import re
 from socialleads.report import write_report
 from socialleads.report.charts import TITLES
 from socialleads.workspace import Config
-
 from tests.test_metrics_audience import hand_world, random_world
 
 

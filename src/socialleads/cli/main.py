@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -22,7 +22,7 @@ app = typer.Typer(
 )
 
 WorkspaceOpt = Annotated[
-    Optional[Path],
+    Path | None,
     typer.Option("--workspace", "-w", envvar="LEADS_WORKSPACE", show_envvar=True,
                  help="Workspace folder (default: the current folder)."),
 ]
@@ -43,8 +43,8 @@ def _main(version: Annotated[bool, typer.Option("--version", callback=_version, 
 
 @app.command()
 def init(
-    directory: Annotated[Optional[Path], typer.Argument(help="Folder to create (default: the current folder).")] = None,
-    config: Annotated[Optional[Path], typer.Option("--config", help="Start from this leads.toml.")] = None,
+    directory: Annotated[Path | None, typer.Argument(help="Folder to create (default: the current folder).")] = None,
+    config: Annotated[Path | None, typer.Option("--config", help="Start from this leads.toml.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing leads.toml.")] = False,
 ) -> None:
     """Create a workspace: a commented leads.toml and an empty leads.duckdb."""
@@ -69,8 +69,8 @@ def check(workspace: WorkspaceOpt = None) -> None:
 
 @app.command("import")
 def import_(
-    path: Annotated[Optional[Path], typer.Argument(help="A file or a folder in a supported format.")] = None,
-    fmt: Annotated[Optional[str], typer.Option("--format", help="Force a format (see --list-formats).")] = None,
+    path: Annotated[Path | None, typer.Argument(help="A file or a folder in a supported format.")] = None,
+    fmt: Annotated[str | None, typer.Option("--format", help="Force a format (see --list-formats).")] = None,
     list_formats: Annotated[bool, typer.Option("--list-formats", help="List the formats and exit.")] = False,
     as_json: JsonOpt = False,
     workspace: WorkspaceOpt = None,
@@ -192,7 +192,7 @@ def simulate(
 @app.command()
 def scorecard(
     as_json: JsonOpt = False,
-    window_days: Annotated[Optional[int], typer.Option("--window-days", min=1,
+    window_days: Annotated[int | None, typer.Option("--window-days", min=1,
                                                        help="Analysis window (default: leads.toml).")] = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
@@ -213,7 +213,7 @@ def scorecard(
 @app.command()
 def report(
     output: Annotated[Path, typer.Option("--output", "-o", help="The HTML file to write.")] = Path("report.html"),
-    window_days: Annotated[Optional[int], typer.Option("--window-days", min=1)] = None,
+    window_days: Annotated[int | None, typer.Option("--window-days", min=1)] = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Write one self-contained HTML report (works offline)."""

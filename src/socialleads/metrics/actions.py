@@ -11,7 +11,6 @@ posts.post_key, posts.author_key.
 
 from __future__ import annotations
 
-
 from ibis.expr.types import Table
 
 from socialleads.metrics.followers import TS, Audience

@@ -16,7 +16,14 @@ from ibis.expr.types import Table
 
 from socialleads.metrics.actions import in_window, owner_actions_targets
 from socialleads.metrics.followers import (
-    ALL, FOLLOWS, NO_FOLLOWER_LIST, NO_FOLLOWERS, NO_SOURCE, TS, Audience, followers_among,
+    ALL,
+    FOLLOWS,
+    NO_FOLLOWER_LIST,
+    NO_FOLLOWERS,
+    NO_SOURCE,
+    TS,
+    Audience,
+    followers_among,
     followers_step_table,
 )
 from socialleads.metrics.result import Metric

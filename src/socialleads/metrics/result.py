@@ -20,11 +20,11 @@ class Metric:
     reason: str | None = None
 
     @classmethod
-    def of(cls, value: Any) -> "Metric":
+    def of(cls, value: Any) -> Metric:
         return cls(value=value, available=True, reason=None)
 
     @classmethod
-    def missing(cls, reason: str) -> "Metric":
+    def missing(cls, reason: str) -> Metric:
         return cls(value=None, available=False, reason=reason)
 
     def to_json(self) -> dict[str, Any]:

@@ -13,7 +13,12 @@ from typing import Any
 from socialleads.metrics import audience as am
 from socialleads.metrics.actions import all_actions_on_owner, in_window, timed, untimed_actions_count
 from socialleads.metrics.followers import (
-    ALL, FOLLOWS, NO_FOLLOWERS, Audience, audience_for, follower_counts_at,
+    ALL,
+    FOLLOWS,
+    NO_FOLLOWERS,
+    Audience,
+    audience_for,
+    follower_counts_at,
 )
 from socialleads.metrics.result import Metric
 from socialleads.metrics.tables import tables_for

@@ -12,7 +12,7 @@ from typing import Any
 
 from socialleads.metrics.tables import Tables
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 DEFAULT_WINDOW_DAYS = 90
 
 

@@ -122,7 +122,7 @@ def render_report(card: dict[str, Any], series: dict[str, Any] | None) -> str:
     stages = "".join(
         f'<div class="stage"><b>{_e(_STAGE_NAMES[k])}</b>: {_e(card.get(k, {}).get("reason", NOT_YET[k]))}</div>'
         for k in NOT_YET)
-    generated = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    generated = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">

@@ -8,8 +8,6 @@ quarantine with the file, the place and the reason. JSON lines are fed in bounde
 
 from __future__ import annotations
 
-from socialleads.store.db import run_sql
-
 import csv
 import json
 import queue
@@ -23,7 +21,7 @@ import pyarrow as pa
 from socialleads.errors import FormatError
 from socialleads.sources import records as R
 from socialleads.sources.lines import head_lines, line_batches, open_binary
-
+from socialleads.store.db import run_sql
 
 SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv", ".parquet": "parquet"}
 SKIP_NAMES = {"truth.json", "leads.toml"}

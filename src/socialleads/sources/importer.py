@@ -8,8 +8,6 @@ entities also yield their interactions (CONNECTORS.md §6.1), and accounts that 
 
 from __future__ import annotations
 
-from socialleads.store.db import run_sql
-
 import datetime as dt
 import json
 import time
@@ -25,6 +23,7 @@ from socialleads.sources import generic as G
 from socialleads.sources.records import type_from_filename
 from socialleads.store import Store
 from socialleads.store import merge as M
+from socialleads.store.db import run_sql
 
 FLUSH_ROWS = 1_000_000
 SOURCE = "generic"

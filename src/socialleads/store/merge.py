@@ -9,11 +9,11 @@
 
 from __future__ import annotations
 
-from socialleads.store.db import run_sql
-
 from dataclasses import dataclass
 
 import duckdb
+
+from socialleads.store.db import run_sql
 
 
 @dataclass(frozen=True)
