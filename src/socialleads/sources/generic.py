@@ -1,17 +1,17 @@
 """The generic format (docs/generic-format.md) from JSON lines, CSV and Parquet, into staging tables.
 
 Every input becomes one relation `src(line_no, unit, line, undecodable)` where `line` is a JSON object
-text; one SQL pass parses, validates, routes each record to its staging table and sends the rest to
-quarantine with the file, the place and the reason. JSON lines are fed in bounded Arrow batches
-(sources/lines.py); CSV and Parquet are read by DuckDB's own readers.
+text. Per batch: a routing pass (`meta`: is it JSON, is it an object, which record_type), then one
+INSERT per record type present that parses the line once into that type's fields, types them and
+attaches the first thing wrong with the record (`reason`); rows with a reason move to quarantine with
+the file, the place and the raw text. JSON lines come in bounded Arrow batches (sources/lines.py);
+CSV and Parquet are read by DuckDB's own readers and turned into the same relation.
 """
 
 from __future__ import annotations
 
 import csv
 import json
-import queue
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from socialleads.errors import FormatError
 from socialleads.sources import records as R
-from socialleads.sources.lines import head_lines, line_batches, open_binary
+from socialleads.sources.lines import head_lines, line_batches, open_binary, prefetch
 from socialleads.store.db import run_sql
 
 SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv", ".parquet": "parquet"}
@@ -332,29 +332,6 @@ def csv_rejects_sql(run_id: str, file: str) -> str:
                'CSV: ' || split_part(error_message, chr(10), 1), left(csv_line, {RAW_LIMIT})
         FROM csv_reject_errors r WHERE NOT EXISTS (
           SELECT 1 FROM quarantine q WHERE q.file = '{f}' AND q.line = r.line AND q.raw = left(r.csv_line, {RAW_LIMIT}))"""
-
-
-def prefetch(it: Iterator[pa.Table], depth: int = 1) -> Iterator[pa.Table]:
-    """Read the next batch in a thread while DuckDB works on this one (both release the GIL)."""
-    q: queue.Queue[object] = queue.Queue(maxsize=depth)
-    done = object()
-
-    def produce() -> None:
-        try:
-            for item in it:
-                q.put(item)
-            q.put(done)
-        except BaseException as exc:  # handed to the consumer, raised there
-            q.put(exc)
-
-    threading.Thread(target=produce, daemon=True).start()
-    while True:
-        item = q.get()
-        if item is done:
-            return
-        if isinstance(item, BaseException):
-            raise item
-        yield item  # type: ignore[misc]
 
 
 def jsonl_sources(con: duckdb.DuckDBPyConnection, path: Path,

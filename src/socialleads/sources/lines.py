@@ -8,6 +8,8 @@ keep their trailing newline (the SQL side trims it) so that the offsets stay con
 from __future__ import annotations
 
 import gzip
+import queue
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -96,3 +98,26 @@ def head_lines(path: Path, limit: int = 20, max_bytes: int = 1 << 20) -> list[by
         data = data[len(_BOM):]
     out = [ln.strip() for ln in data.split(b"\n")]
     return [ln for ln in out if ln][:limit]
+
+
+def prefetch(it: Iterator[pa.Table], depth: int = 1) -> Iterator[pa.Table]:
+    """Read the next batch in a thread while DuckDB works on this one (both release the GIL)."""
+    q: queue.Queue[object] = queue.Queue(maxsize=depth)
+    done = object()
+
+    def produce() -> None:
+        try:
+            for item in it:
+                q.put(item)
+            q.put(done)
+        except BaseException as exc:  # handed to the consumer, raised there
+            q.put(exc)
+
+    threading.Thread(target=produce, daemon=True).start()
+    while True:
+        item = q.get()
+        if item is done:
+            return
+        if isinstance(item, BaseException):
+            raise item
+        yield item  # type: ignore[misc]
