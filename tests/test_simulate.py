@@ -233,3 +233,13 @@ def test_memory_is_bounded(tmp_path: Path) -> None:
     small = _peak(tmp_path / "s", 60_000)
     big = _peak(tmp_path / "b", 300_000)
     assert big < 1.5 * small, (small, big)
+
+
+@pytest.mark.parametrize(("posts", "days"), [(100, 7), (100, 365)])
+def test_tiny_world(tmp_path: Path, posts: int, days: int) -> None:
+    """The smallest worlds (days without posts on a platform, maybe no click or conversion) still work."""
+    truth = simulate(tmp_path, posts, seed=0, days=days)
+    assert sum(1 for _ in _records(tmp_path, "posts")) == posts == truth["posts"]
+    assert sum(1 for _ in _records(tmp_path, "interactions")) == truth["counts"]["likes"]
+    with open(tmp_path / "conversions.csv", encoding="utf-8") as f:
+        assert len(list(csv.DictReader(f))) == truth["counts"]["conversions"]

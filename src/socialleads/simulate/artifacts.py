@@ -9,8 +9,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from socialleads.simulate import owner as ow
-from socialleads.simulate.world import (BRAND, COMPETITORS, END, N_OWNER, NONE, PLATFORMS, World,
-                                        post_keys)
+from socialleads.simulate.world import BRAND, COMPETITORS, END, N_OWNER, NONE, PLATFORMS, World, post_keys
 from socialleads.simulate.writer import cat, opt, ts, write_lines
 
 PLAT = pa.array(list(PLATFORMS))
@@ -74,11 +73,11 @@ def write_funnel(out: Path, rng: np.random.Generator, w: World, plan: ow.OwnerPl
     promo = plan.cls[row] == ow.PROMO
     cv = buys & (ct <= END) & (delay <= 7 * 86400)
     # per linked post: its key, link and campaign (strings built once per post, not per click)
-    link = pa.array([plan.link[i] or "" for i in rows])
+    link = pa.array([plan.link[i] or "" for i in rows], pa.string())
     camp = [plan.campaign[i] or "" for i in rows]
     at = np.full(len(plan.link), -1, np.int64)
     at[rows] = np.arange(len(rows))
-    pkey = pa.array([""] * len(rows))
+    pkey = pa.array([], pa.string())
     if rows:
         ri = np.array(rows, np.int64)
         parts, where = [], []
@@ -100,7 +99,7 @@ def write_funnel(out: Path, rng: np.random.Generator, w: World, plan: ow.OwnerPl
     o = ords.to_numpy()
     c_row, c_t, c_v = r[o], times[o], visitors[o]
     vis = _visitor(c_v)
-    lines = cat(pa.array([f"c{n:08d}" for n in range(len(o))]), ",", ts(c_t), ",", link.take(pa.array(c_row)), ",", vis,
+    lines = cat(pa.array([f"c{n:08d}" for n in range(len(o))], pa.string()), ",", ts(c_t), ",", link.take(pa.array(c_row)), ",", vis,
                 ",", pkey.take(pa.array(c_row)), ",", pa.array(REFERRER).take(pa.array(plan.platform[row[o]].astype(np.int64))), "\n")
     with open(out / "clicks.csv", "wb") as f:
         f.write(b"click_key,occurred_at,url,visitor_key,post_key,referrer\n")
@@ -113,7 +112,7 @@ def write_funnel(out: Path, rng: np.random.Generator, w: World, plan: ow.OwnerPl
                            [("t", "ascending"), ("v", "ascending"), ("url", "ascending"), ("g", "ascending")])
     o = ords.to_numpy()
     k_p = pa.array(k_p[o])
-    lines = cat(pa.array([f"k{n:08d}" for n in range(len(o))]), ",", ts(k_t[o]), ",", _visitor(k_v[o]), ",",
+    lines = cat(pa.array([f"k{n:08d}" for n in range(len(o))], pa.string()), ",", ts(k_t[o]), ",", _visitor(k_v[o]), ",",
                 k_url.take(ords), ",", pc.if_else(k_p, "purchase,129.00", "signup,0"), ",USD\n")
     with open(out / "conversions.csv", "wb") as f:
         f.write(b"conversion_key,occurred_at,visitor_key,url,goal,value,currency\n")

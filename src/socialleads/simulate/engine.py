@@ -4,6 +4,7 @@ Each platform keeps a bounded ring of its recent world posts (targets of replies
 likes are picked by time lag and author influence) and a ring of recent inbound posts to the owner
 (targets of the owner's replies and likes). Engagement with the owner flows through one channel:
 designed-active followers (weighted, heavy-tailed) and non-followers; passive followers never act on O.
+A like is emitted at most once per (actor, post), the earliest (see Engine._first_likes).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from socialleads.simulate import owner as ow
 from socialleads.simulate.text import LANGS, ST_COMPLAINT, ST_NEGATIVE, ST_POSITIVE, ST_QUESTION, TOPICS, Vocab
 from socialleads.simulate.timeline import Timeline
 from socialleads.simulate.truth import Book
-from socialleads.simulate.world import DAY, END, N_OWNER, NONE, PLATFORMS, World, post_key_parts, post_keys
+from socialleads.simulate.world import DAY, END, N_OWNER, NONE, PLATFORMS, World, post_key_parts
 from socialleads.simulate.writer import cat, nulls, scatter, ts
 
 ORIG, REPLY, REPOST, QUOTE = 0, 1, 2, 3
@@ -52,14 +53,14 @@ class Limits:
 class Ring:
     """The last ``cap`` rows of a few parallel int64 columns.
 
-    Rows live in buffers of twice the capacity and are appended in place; the last ``cap`` rows move to
-    the front only when a buffer is full, so an append costs about the size of the rows appended."""
+    Rows live in buffers of 1.25 times the capacity and are appended in place; the last rows move to the
+    front only when a buffer is full, so an append costs about the size of the rows appended."""
 
     FIELDS = ("seq", "author", "t", "topic", "kind", "rseq", "rauthor", "rt")
 
     def __init__(self, cap: int) -> None:
         self.cap = cap
-        self.buf = {f: np.zeros(2 * cap, np.int64) for f in self.FIELDS}
+        self.buf = {f: np.zeros(cap + max(cap // 4, 1), np.int64) for f in self.FIELDS}
         self.lo = self.hi = 0   # the rows are buf[lo:hi]
 
     def __len__(self) -> int:
@@ -396,7 +397,7 @@ class Engine:
         if not len(times):
             return nulls(0)
         return cat('{"record_type":"interaction","platform":"', S.name, '","type":"like","actor_key":"',
-                   w.key.take(pa.array(actors)), '","target_post_key":"', post_keys(w, S.p, t_author, t_seq, t_t),
+                   w.key.take(pa.array(actors)), '","target_post_key":"', *post_key_parts(w, S.p, t_author, t_seq, t_t),
                    '","target_account_key":"', w.key.take(pa.array(t_author)), '","created_at":"', ts(times), '"}\n')
 
     def _first_likes(self, S: Platform, cand: dict[str, np.ndarray], c1: int) -> dict[str, np.ndarray]:
@@ -405,7 +406,7 @@ class Engine:
         time. Likes timed at or after the chunk end ``c1`` are held back to compete with the next chunk's
         (whose times are all >= c1), so the like kept for a pair is always its earliest."""
         key = (cand["actor"] << PAIR_SHIFT) | cand["tseq"]
-        by_key = np.lexsort((np.arange(len(key)), cand["t"], key))   # per pair: earliest, then generated first
+        by_key = np.lexsort((cand["t"], key))   # per pair: earliest, then generated first (lexsort is stable)
         ks = key[by_key]
         first = np.ones(len(ks), bool)
         first[1:] = ks[1:] != ks[:-1]
@@ -418,10 +419,12 @@ class Engine:
         now = keep & (cand["t"] < c1)
         held = keep & ~now
         S.held = {f: v[held] for f, v in cand.items()}
-        S.liked = np.sort(np.concatenate([S.liked, key[now]]))
-        # forget pairs whose post can no longer be liked: world posts that left the pool, owner posts more
-        # than OWNER_LAG_CAP targetable posts before the next chunk (owner_target never reaches back further)
-        w_min = S.pool["seq"][0] if len(S.pool) else 0
+        S.liked = np.concatenate([S.liked, np.sort(key[now])])
+        S.liked.sort(kind="stable")  # two sorted runs: a merge
+        # forget pairs whose post can no longer be liked: world posts before the reach of the next chunk
+        # (which starts at c1), owner posts more than OWNER_LAG_CAP targetable posts before it
+        # (owner_target never reaches back further)
+        w_min = int(S.pool["seq"][S.reach(c1)]) if len(S.pool) else 0
         hw = S.held["oi"] < 0
         if hw.any():
             w_min = min(w_min, int(S.held["tseq"][hw].min()))

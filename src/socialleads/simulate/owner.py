@@ -55,6 +55,11 @@ _h = np.array([1, 1, 1, 1, 1, 2, 3, 5, 8, 9, 9, 9, 9, 9, 9, 9, 9, 8, 7, 5, 4, 3,
 _OWNER_HOURS = _h / _h.sum()
 
 
+def _pick(rng: np.random.Generator, options: tuple[str, ...]) -> str:
+    """``rng.choice(options)`` (the same draw), without its per-call array conversion."""
+    return options[int(rng.integers(0, len(options)))]
+
+
 def owner_post_count(posts: int, cap: int = 6000) -> int:
     return int(min(max(round(0.03 * posts), min(40, posts // 5)), cap))
 
@@ -116,26 +121,26 @@ def plan_owner(rng: np.random.Generator, posts: int, days: int, crisis: tuple[in
         aligned, path, camp = False, None, None
         month = (int(t[i]) // DAY // 91) % 4
         if c == PROMO:
-            body = rng.choice(tx.PROMO).format(**fill)
+            body = _pick(rng, tx.PROMO).format(**fill)
             path, camp = f"https://shop.voltwise.example/products/{PRODUCT_SLUGS[prod]}", CAMPAIGNS[month]
             aligned = rng.random() < 0.2
         elif c == HOWTO:
-            body = rng.choice(tx.HOWTO).format(**fill)
+            body = _pick(rng, tx.HOWTO).format(**fill)
             if rng.random() < 0.8:
                 path, camp = f"https://voltwise.example/guides/{term.lower().replace(' ', '-')}", "guides"
             aligned = rng.random() < 0.3
         elif c == THOUGHT:
-            body = rng.choice(tx.THOUGHT).format(**fill)
+            body = _pick(rng, tx.THOUGHT).format(**fill)
             if rng.random() < 0.4:
                 path, camp = f"https://voltwise.example/blog/{term.lower().replace(' ', '-')}", "blog"
             aligned = True
         elif c == CONV:
             in_crisis = crisis[0] <= t[i] <= crisis[1]
-            body = str(rng.choice(tx.CRISIS_REPLY if in_crisis else tx.REPLY))
+            body = str(_pick(rng, tx.CRISIS_REPLY if in_crisis else tx.REPLY))
         elif c == CURATION:
-            body = rng.choice(tx.CURATE).format(**fill) if kind[i] == 3 else ""
+            body = _pick(rng, tx.CURATE).format(**fill) if kind[i] == 3 else ""
         else:
-            body = str(rng.choice(tx.PERSONAL))
+            body = str(_pick(rng, tx.PERSONAL))
         if aligned and c != THOUGHT:
             body = f"{body}. {principles[pr]}"
         tags: tuple[str, ...] = ()

@@ -60,12 +60,14 @@ def emit_owner_posts(E: Engine, S: Platform, c0: int, c1: int) -> tuple[pa.Array
         ta[c], tseq[c], tt[c] = P["author"][kk], P["seq"][kk], P["t"][kk]
     fallback = (kind != 0) & (ta < 0)
     kind[fallback], cls[fallback] = 0, ow.PERSONAL
-    keys = post_keys(w, S.p, author, seq, t).to_pylist()
     has = ta >= 0
-    ref = post_keys(w, S.p, np.maximum(ta, 0), tseq, tt).to_pylist()
-    root = post_keys(w, S.p, np.maximum(ra, 0), rseq, rt).to_pylist()
+    # one vectorized call for the keys of the posts, of their targets and of their thread roots
+    all_keys = post_keys(w, S.p, np.concatenate([author, np.maximum(ta, 0), np.maximum(ra, 0)]),
+                         np.concatenate([seq, tseq, rseq]), np.concatenate([t, tt, rt])).to_pylist()
+    keys, ref, root = all_keys[:m], all_keys[m:2 * m], all_keys[2 * m:]
     stamps = ts(t).to_pylist()
-    handles, akeys = w.handle.to_pylist, w.key
+    tgt = pa.array(np.maximum(ta, 0))
+    t_handle, t_key = w.handle.take(tgt).to_pylist(), w.key.take(tgt).to_pylist()
     own_key = E.owner_keys[S.p]
     lines = []
     for j in range(m):
@@ -77,9 +79,9 @@ def emit_owner_posts(E: Engine, S: Platform, c0: int, c1: int) -> tuple[pa.Array
         if kind[j] == 1:
             rec["reply_to_key"] = ref[j]
             rec["thread_root_key"] = root[j] if ra[j] >= 0 else ref[j]
-            h = w.handle[int(ta[j])].as_py()
+            h = t_handle[j]
             body = f"@{h} {body}"
-            ents.append({"etype": "mention", "value": h, "target_account_key": akeys[int(ta[j])].as_py()})
+            ents.append({"etype": "mention", "value": h, "target_account_key": t_key[j]})
         elif kind[j] == 2:
             rec["repost_of_key"] = ref[j]
         elif kind[j] == 3:
@@ -100,7 +102,6 @@ def emit_owner_posts(E: Engine, S: Platform, c0: int, c1: int) -> tuple[pa.Array
         E.counts[KINDS[kind[j]]] += 1
         if plan.link[i] and not fallback[j]:
             E.counts["links"] += 1
-    del handles
     book.seen(t)
     book.owner_acted_on(ta[has], t[has])
     return pa.array(lines, pa.string()), empty

@@ -2,7 +2,10 @@
 docs/audience-definitions.md — an implementation independent of socialleads.metrics.
 
 * Actions on O: replies / reposts / quotes of owner posts, mentions of an owner account and likes of
-  owner posts by non-owners (each such post yields exactly one derived interaction).
+  owner posts by non-owners (each such post yields exactly one derived interaction; a post mentions an
+  account at most once). The engine emits at most one like per (actor, post), the earliest, and books
+  only the likes it emits, so these figures count exactly the records the importer keeps (it keys a
+  like by platform, actor and post, without its time).
 * Weeks start on Monday 00:00 UTC; a week [s, s + 7 d) has ended by T_end when s + 7 d <= T_end.
 """
 
