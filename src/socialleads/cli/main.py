@@ -79,15 +79,15 @@ def import_(
 
     Exit codes: 0 complete, 2 a file was refused (not in the format), 3 some records were quarantined.
     """
-    from socialleads.sources import FORMATS
+    from socialleads.sources.formats import describe
     from socialleads.sources.importer import import_path
     from socialleads.workspace import open_workspace
 
     if list_formats:
         if as_json:
-            print_json([{"name": n, "description": d} for n, d in FORMATS.items()])
+            print_json([{"name": n, "description": d} for n, d in describe().items()])
         else:
-            for n, d in FORMATS.items():
+            for n, d in describe().items():
                 console.print(f"[bold]{n}[/bold]  {d}")
         return
     if path is None:
@@ -97,8 +97,7 @@ def import_(
     with open_workspace(workspace) as ws:
         with progress_bar(f"import {path.name}", unit="bytes", quiet=as_json) as update:
             summary = import_path(ws.store, path, fmt=fmt, progress=update)
-        if summary.accepted.get("accounts") or summary.new.get("accounts"):
-            ws.mark_owner_accounts()
+        ws.adopt_owner_accounts()
     out = summary.to_json()
     if as_json:
         print_json(out)

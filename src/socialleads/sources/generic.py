@@ -14,6 +14,7 @@ import csv
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -370,3 +371,31 @@ def jsonl_sources(con: duckdb.DuckDBPyConnection, path: Path,
             on_bytes(raw.nbytes - (len(raw) + 1) * 8)
 
 
+RECORD_BATCH = 50_000
+
+
+def record_sources(con: duckdb.DuckDBPyConnection, records: Iterator[dict[str, Any]]) -> Iterator[str]:
+    """For records made by a platform reader: yields once per batch of `RECORD_BATCH` after creating
+    view `src_v` over them as JSON text (`unit` 'record', `line_no` the record's number)."""
+    n = 0
+    buf: list[str] = []
+
+    def emit() -> Iterator[str]:
+        nonlocal n, buf
+        tbl = pa.table({"line_no": pa.array(range(n + 1, n + 1 + len(buf)), pa.int64()),
+                        "line": pa.array(buf, pa.large_utf8())})
+        n += len(buf)
+        buf = []
+        con.register("src_batch", tbl)
+        run_sql(con, "CREATE OR REPLACE TEMP VIEW src_v AS SELECT line_no, 'record' AS unit, line, "
+                     "NULL::VARCHAR AS undecodable FROM src_batch")
+        yield "src_v"
+        run_sql(con, "DROP VIEW src_v")
+        con.unregister("src_batch")
+
+    for rec in records:
+        buf.append(json.dumps(rec, ensure_ascii=False, default=str))
+        if len(buf) >= RECORD_BATCH:
+            yield from emit()
+    if buf:
+        yield from emit()

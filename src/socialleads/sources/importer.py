@@ -19,6 +19,7 @@ from typing import Any
 
 from socialleads import __version__
 from socialleads.errors import FormatError
+from socialleads.sources import formats as F
 from socialleads.sources import generic as G
 from socialleads.sources.records import type_from_filename
 from socialleads.store import Store
@@ -173,25 +174,99 @@ class _Run:
               AND i.target_post_key = p.post_key""")
 
 
+def _new_run(store: Store, path: Path, fmt: str | None, source: str, skipped: list[str]) -> ImportSummary:
+    run_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:8]
+    run_sql(store.con, "INSERT INTO ingest_runs (run_id, source, started_at, params, status) "
+                       "VALUES (?, ?, now()::TIMESTAMP, ?, 'running')",
+            [run_id, source, json.dumps({"path": str(path), "format": fmt or "auto", "tool": "socialleads",
+                                         "version": __version__})])
+    M.create_staging(store.con)
+    return ImportSummary(run_id=run_id, skipped=skipped)
+
+
+def _end_run(store: Store, run: _Run, t0: float) -> ImportSummary:
+    con, summary = store.con, run.s
+    run.flush()
+    run.finish()
+    for t in ("src", "meta"):
+        run_sql(con, f"DROP TABLE IF EXISTS {t}")
+    summary.seconds = time.perf_counter() - t0
+    status = "complete" if summary.complete else "partial"
+    run_sql(con, "UPDATE ingest_runs SET finished_at = now()::TIMESTAMP, counts = ?, rejects = ?, status = ? "
+                 "WHERE run_id = ?",
+            [json.dumps({"accepted": summary.accepted, "new": summary.new, "updated": summary.updated,
+                         "files": summary.files, "refused": summary.refused}),
+             summary.quarantined, status, summary.run_id])
+    run_sql(con, "CHECKPOINT")
+    return summary
+
+
+def _stage(run: _Run, src: str, file: str, file_type: str | None, source: str) -> None:
+    con = run.con
+    run.s.quarantined += G.process_batch(con, src, file, file_type, run.s.run_id, source, run.seq_base)
+    if M.staged_rows(con) >= FLUSH_ROWS:
+        run.flush()
+    run.seq_base += 10_000_000_000
+
+
 def import_path(store: Store, path: Path, *, fmt: str | None = None,
                 progress: Callable[[int, int], None] | None = None,
                 source: str = SOURCE) -> ImportSummary:
-    """Import a generic-format file or folder. Never raises for bad records: they are quarantined.
+    """Import a file or folder: a platform export (detected, or named by `fmt`) or the generic format.
 
-    Raises FormatError only when `path` itself cannot be read at all (missing); files that are not in
-    the format are listed in `summary.refused` and nothing of theirs is imported.
+    Never raises for bad records: they are quarantined. Raises FormatError only when `path` cannot be
+    read at all (missing) or `fmt` is unknown; generic files that are not in the format are listed in
+    `summary.refused` and nothing of theirs is imported.
     """
+    if not path.exists():
+        raise FormatError(f"{path}: no such file or folder")
+    platform = None
     if fmt not in (None, "generic", "jsonl", "csv", "parquet"):
-        raise FormatError(f"--format {fmt}: unknown format (see `leads import --list-formats`)")
-    files, skipped = collect_files(path)
-    run_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:8]
-    summary = ImportSummary(run_id=run_id, skipped=skipped)
+        platform = F.formats().get(fmt)
+        if platform is None:
+            raise FormatError(f"--format {fmt}: unknown format (see `leads import --list-formats`)")
+    elif fmt is None:
+        platform = F.detect(path)
+    if platform is not None:
+        return import_records(store, path, platform, progress=progress)
+    return _import_generic(store, path, fmt=fmt, progress=progress, source=source)
+
+
+def import_records(store: Store, path: Path, platform: F.FileFormat,
+                   progress: Callable[[int, int], None] | None = None) -> ImportSummary:
+    """Store the records a platform reader makes of `path` (validated and merged like a generic file)."""
     t0 = time.perf_counter()
+    summary = _new_run(store, path, platform.name, platform.name, [])
+    run = _Run(store, summary)
     con = store.con
-    run_sql(con, "INSERT INTO ingest_runs (run_id, source, started_at, params, status) VALUES (?, ?, now()::TIMESTAMP, ?, 'running')",
-                [run_id, source, json.dumps({"path": str(path), "format": fmt or "auto", "tool": "socialleads",
-                                             "version": __version__})])
-    M.create_staging(con)
+    label = str(path)
+
+    def reject(file: str, place: str, reason: str, raw: str | None) -> None:
+        run_sql(con, "INSERT INTO quarantine (run_id, file, line, place, record_type, reason, raw) "
+                     "SELECT ?, ?, NULL, ?, NULL, ?, ? WHERE NOT EXISTS (SELECT 1 FROM quarantine "
+                     "WHERE file = ? AND place = ? AND reason = ?)",
+                [summary.run_id, file, place, reason, (raw or "")[:G.RAW_LIMIT], file, place, reason])
+        summary.quarantined += 1
+
+    done = 0
+    try:
+        for src in G.record_sources(con, platform.read(path, reject)):
+            _stage(run, src, label, None, platform.name)
+            done += 1
+            if progress:
+                progress(done, 0)
+    except FormatError as exc:
+        summary.refused.append(str(exc))
+    summary.files.append(label)
+    return _end_run(store, run, t0)
+
+
+def _import_generic(store: Store, path: Path, *, fmt: str | None,
+                    progress: Callable[[int, int], None] | None, source: str) -> ImportSummary:
+    files, skipped = collect_files(path)
+    t0 = time.perf_counter()
+    summary = _new_run(store, path, fmt, source, skipped)
+    con = store.con
     run = _Run(store, summary)
     total = sum(f.stat().st_size for f in files)
     done = 0
@@ -219,24 +294,10 @@ def import_path(store: Store, path: Path, *, fmt: str | None = None,
             continue
         summary.files.append(str(f))
         for src in sources:
-            summary.quarantined += G.process_batch(con, src, str(f), file_type, run_id, source, run.seq_base)
-            if M.staged_rows(con) >= FLUSH_ROWS:
-                run.flush()
-            run.seq_base += 10_000_000_000
+            _stage(run, src, str(f), file_type, source)
         if kind == "csv":
-            q = con.execute(G.csv_rejects_sql(run_id, str(f))).fetchall()[0]
+            q = con.execute(G.csv_rejects_sql(summary.run_id, str(f))).fetchall()[0]
             summary.quarantined += int(q[0]) if q else 0
         if kind != "jsonl":
             bytes_done(f.stat().st_size)
-    run.flush()
-    run.finish()
-    for t in ("src", "meta"):
-        run_sql(con, f"DROP TABLE IF EXISTS {t}")
-    summary.seconds = time.perf_counter() - t0
-    status = "complete" if summary.complete else "partial"
-    run_sql(con, "UPDATE ingest_runs SET finished_at = now()::TIMESTAMP, counts = ?, rejects = ?, status = ? WHERE run_id = ?",
-                [json.dumps({"accepted": summary.accepted, "new": summary.new, "updated": summary.updated,
-                             "files": summary.files, "refused": summary.refused}),
-                 summary.quarantined, status, run_id])
-    run_sql(con, "CHECKPOINT")
-    return summary
+    return _end_run(store, run, t0)

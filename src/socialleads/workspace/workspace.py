@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 import shutil
+import tomllib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 from socialleads.errors import WorkspaceError
 from socialleads.store import Store, open_store
-from socialleads.workspace.config import Config, load_config
+from socialleads.workspace.config import PLATFORMS, Config, load_config, parse_config
 
 CONFIG_NAME = "leads.toml"
 DB_NAME = "leads.duckdb"
@@ -54,6 +55,40 @@ class Workspace:
             "UPDATE accounts SET is_owner = TRUE WHERE account_key IN (SELECT unnest(?)) AND NOT coalesce(is_owner, FALSE)",
             [keys]).fetchall()
         return int(rows[0][0]) if rows else 0
+
+    def adopt_owner_accounts(self) -> list[str]:
+        """After an import: flag the accounts leads.toml declares, and add to leads.toml the accounts an
+        import marked as the owner's (an archive's own account) that it does not declare yet, so that
+        the owner's metrics work straight after importing an archive. Returns the keys added."""
+        self.mark_owner_accounts()
+        declared = set(resolve_account_keys(self.store, self.config.owner))
+        rows = self.store.con.execute(
+            "SELECT account_key, platform, handle FROM accounts WHERE is_owner ORDER BY account_key").fetchall()
+        new = [(k, p, h) for k, p, h in rows if k not in declared]
+        if not new:
+            return []
+        import tomlkit
+
+        cfg_path = self.root / CONFIG_NAME
+        doc = tomlkit.parse(cfg_path.read_text(encoding="utf-8"))
+        owner = doc.setdefault("owner", tomlkit.table())
+        accounts = owner.get("accounts")
+        if accounts is None:
+            accounts = tomlkit.aot()
+            owner["accounts"] = accounts
+        for key, platform, handle in new:
+            entry = tomlkit.table()
+            entry["platform"] = platform if platform in PLATFORMS else "generic"
+            if handle:
+                entry["handle"] = handle
+            entry["key"] = key
+            entry.comment("added by leads import: the account of an imported archive")
+            accounts.append(entry)
+        text = tomlkit.dumps(doc)
+        self.config = parse_config(tomllib.loads(text), source=str(cfg_path))  # refuse to write an invalid file
+        self.config = Config(**{**self.config.__dict__, "path": cfg_path})
+        cfg_path.write_text(text, encoding="utf-8")
+        return [k for k, _, _ in new]
 
     def close(self) -> None:
         self.store.close()
