@@ -97,8 +97,9 @@ def import_(
     with open_workspace(workspace) as ws:
         with progress_bar(f"import {path.name}", unit="bytes", quiet=as_json) as update:
             summary = import_path(ws.store, path, fmt=fmt, progress=update)
-        ws.adopt_owner_accounts()
+        adopted = ws.adopt_owner_accounts()
     out = summary.to_json()
+    out["owner_accounts_added"] = adopted
     if as_json:
         print_json(out)
     elif out["files"]:
@@ -106,6 +107,8 @@ def import_(
                       f"{out['interactions']:,} interactions from {len(out['files'])} file(s) in "
                       f"{out['seconds']:.1f} s (new: " + ", ".join(f"{k} {v:,}" for k, v in out["new"].items())
                       + ")")
+    for key in adopted:
+        err_console.print(f"added owner account {key} to {ws.root / 'leads.toml'}", soft_wrap=True)
     for msg in summary.refused:
         err_console.print(f"[red]refused[/red] {msg}", soft_wrap=True)
     if summary.quarantined:

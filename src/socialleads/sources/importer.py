@@ -248,15 +248,16 @@ def import_records(store: Store, path: Path, platform: F.FileFormat,
                 [summary.run_id, file, place, reason, (raw or "")[:G.RAW_LIMIT], file, place, reason])
         summary.quarantined += 1
 
-    done = 0
+    size = path.stat().st_size if path.is_file() else sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    if progress:
+        progress(0, size)  # readers stream records, not bytes: the bar is filled when the export is read
     try:
         for src in G.record_sources(con, platform.read(path, reject)):
             _stage(run, src, label, None, platform.name)
-            done += 1
-            if progress:
-                progress(done, 0)
     except FormatError as exc:
         summary.refused.append(str(exc))
+    if progress:
+        progress(size, size)
     summary.files.append(label)
     return _end_run(store, run, t0)
 
