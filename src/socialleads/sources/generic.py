@@ -352,13 +352,7 @@ def jsonl_sources(con: duckdb.DuckDBPyConnection, path: Path,
             utf8 = False
         if utf8:
             # zero-copy: DuckDB scans the Arrow buffers in place through a view
-            # several record batches, so that DuckDB scans them on all cores (one batch = one thread)
-            tbl = pa.table({"line_no": batch.column("line_no"), "line": text})
-            con.register("src_batch", pa.Table.from_batches(tbl.to_batches(max_chunksize=SCAN_ROWS)))
-            run_sql(con, "CREATE OR REPLACE TEMP VIEW src_v AS SELECT line_no, 'line' AS unit, line, "
-                         "NULL::VARCHAR AS undecodable FROM src_batch")
-            yield "src_v"
-            run_sql(con, "DROP VIEW src_v")
+            yield from _text_view(con, batch.column("line_no"), text, "line")
         else:
             # only the lines that do not decode are rejected; the decode runs once, into a table
             con.register("src_batch", batch)
@@ -366,12 +360,26 @@ def jsonl_sources(con: duckdb.DuckDBPyConnection, path: Path,
                          "try(decode(raw)) AS line, raw::VARCHAR AS undecodable FROM src_batch")
             yield "src_t"
             run_sql(con, "DROP TABLE src_t")
-        con.unregister("src_batch")
+            con.unregister("src_batch")
         if on_bytes is not None:
             on_bytes(raw.nbytes - (len(raw) + 1) * 8)
 
 
 RECORD_BATCH = 50_000
+
+
+def _text_view(con: duckdb.DuckDBPyConnection, line_no: Any, text: pa.Array, unit: str) -> Iterator[str]:
+    """View `src_v` (line_no, unit, line, undecodable) over Arrow text, zero-copy, for one batch.
+
+    Split into several record batches so that DuckDB scans them on all cores (one batch = one thread).
+    """
+    tbl = pa.table({"line_no": line_no, "line": text})
+    con.register("src_batch", pa.Table.from_batches(tbl.to_batches(max_chunksize=SCAN_ROWS)))
+    run_sql(con, f"CREATE OR REPLACE TEMP VIEW src_v AS SELECT line_no, '{unit}' AS unit, line, "
+                 "NULL::VARCHAR AS undecodable FROM src_batch")
+    yield "src_v"
+    run_sql(con, "DROP VIEW src_v")
+    con.unregister("src_batch")
 
 
 def record_sources(con: duckdb.DuckDBPyConnection, records: Iterator[dict[str, Any]]) -> Iterator[str]:
@@ -382,16 +390,11 @@ def record_sources(con: duckdb.DuckDBPyConnection, records: Iterator[dict[str, A
 
     def emit() -> Iterator[str]:
         nonlocal n, buf
-        tbl = pa.table({"line_no": pa.array(range(n + 1, n + 1 + len(buf)), pa.int64()),
-                        "line": pa.array(buf, pa.large_utf8())})
+        numbers = pa.array(range(n + 1, n + 1 + len(buf)), pa.int64())
+        text = pa.array(buf, pa.large_utf8())
         n += len(buf)
         buf = []
-        con.register("src_batch", tbl)
-        run_sql(con, "CREATE OR REPLACE TEMP VIEW src_v AS SELECT line_no, 'record' AS unit, line, "
-                     "NULL::VARCHAR AS undecodable FROM src_batch")
-        yield "src_v"
-        run_sql(con, "DROP VIEW src_v")
-        con.unregister("src_batch")
+        yield from _text_view(con, numbers, text, "record")
 
     for rec in records:
         buf.append(json.dumps(rec, ensure_ascii=False, default=str))
