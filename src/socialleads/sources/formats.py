@@ -60,6 +60,7 @@ def detect(path: Path) -> FileFormat | None:
 
 
 _loaded = False
+UNAVAILABLE: dict[str, str] = {}  # reader module → why it could not be loaded
 
 
 def _load_builtin() -> None:
@@ -74,4 +75,7 @@ def _load_builtin() -> None:
     import socialleads.sources.platforms as pkg
 
     for mod in pkgutil.iter_modules(pkg.__path__):
-        importlib.import_module(f"{pkg.__name__}.{mod.name}")
+        try:
+            importlib.import_module(f"{pkg.__name__}.{mod.name}")
+        except ImportError as exc:  # a reader whose optional dependency is missing is left out
+            UNAVAILABLE[mod.name] = str(exc)
