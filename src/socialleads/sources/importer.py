@@ -123,8 +123,12 @@ class _Run:
         run = self.s.run_id
         derived = []
         for kind, col in (("reply", "reply_to_key"), ("repost", "repost_of_key"), ("quote", "quote_of_key")):
+            # A repost is one record, so its key is the repost's own key (the AT-URI on Bluesky, as
+            # CONNECTORS.md §6.1 asks); a reply may also quote, so those two are keyed by a hash.
+            key = "b.post_key" if kind == "repost" else \
+                G._key_md5("b.platform", f"'{kind}'", "b.author_key", "b.post_key", f"b.{col}")
             derived.append(f"""
-              SELECT {G._key_md5("b.platform", f"'{kind}'", "b.author_key", "b.post_key", f"b.{col}")},
+              SELECT {key},
                      b.platform, '{kind}', b.author_key, p.author_key, b.{col}, b.post_key, b.created_at, 'exact',
                      NULL::TIMESTAMP, b.source, NULL::JSON, '{run}', b.seq, NULL
               FROM batch_posts b LEFT JOIN (SELECT post_key, author_key FROM posts
