@@ -79,7 +79,12 @@ def audience_for(t: Tables, owner_keys: list[str] | tuple[str, ...]) -> Audience
         i = t.interactions
         fs = t.follower_snapshots
         ms = t.metrics_snapshots
-        if _count(i.filter(i.type == "follow", i.target_account_key.isin(owner)).limit(1)):
+        follows = i.filter(i.type == "follow", i.target_account_key.isin(owner))
+        timed_follows = _count(follows.filter(follows.created_at.notnull()).limit(1))
+        has_snapshots = _count(fs.filter(fs.account_key.isin(owner)).limit(1))
+        # Follow events with times give F(t) exactly; follows without times (an archive's follower
+        # list) only say who follows now, so a dated series of snapshots is the better source then.
+        if timed_follows or (not has_snapshots and _count(follows.limit(1))):
             source = FOLLOWS
             # the platform of an owner account missing from `accounts`: from its follow events
             missing = [k for k in owner if k not in platform_of]
@@ -87,7 +92,7 @@ def audience_for(t: Tables, owner_keys: list[str] | tuple[str, ...]) -> Audience
                 f = i.filter(i.type == "follow", i.target_account_key.isin(missing))
                 for r in f.select("target_account_key", "platform").distinct().to_pyarrow().to_pylist():
                     platform_of.setdefault(r["target_account_key"], r["platform"])
-        elif _count(fs.filter(fs.account_key.isin(owner)).limit(1)):
+        elif has_snapshots:
             source = FOLLOWER_SNAPSHOTS
         elif _count(ms.filter(ms.subject_type == "account", ms.subject_key.isin(owner),
                               ms.followers.notnull()).limit(1)):
