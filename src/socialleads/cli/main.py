@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from socialleads import __version__
 from socialleads.cli.output import console, err_console, print_json, progress_bar, scorecard_tables
@@ -27,6 +28,12 @@ WorkspaceOpt = Annotated[
                  help="Workspace folder (default: the current folder)."),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")]
+
+# Listen: saved monitors and their mentions (issue 4)
+from socialleads.cli.listen import mentions_command, monitor_app  # noqa: E402
+
+app.add_typer(monitor_app, name="monitor")
+app.command("mentions")(mentions_command)
 
 
 def _version(value: bool) -> None:
@@ -110,7 +117,7 @@ def import_(
     for key in adopted:
         err_console.print(f"added owner account {key} to {ws.root / 'leads.toml'}", soft_wrap=True)
     for msg in summary.refused:
-        err_console.print(f"[red]refused[/red] {msg}", soft_wrap=True)
+        err_console.print(f"[red]refused[/red] {escape(msg)}", soft_wrap=True)
     if summary.quarantined:
         err_console.print(f"[yellow]{summary.quarantined:,} record(s) quarantined[/yellow]: see `leads quarantine`")
     if summary.refused:
@@ -252,7 +259,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         app(args=argv, prog_name="leads")
     except LeadsError as exc:
-        err_console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
+        err_console.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         err_console.print("interrupted")
@@ -261,7 +268,7 @@ def main(argv: list[str] | None = None) -> None:
         if os.environ.get("LEADS_DEBUG"):
             raise
         first = str(exc).splitlines()[0] if str(exc) else ""
-        err_console.print(f"[red]internal error:[/red] {type(exc).__name__}: {first} "
+        err_console.print(f"[red]internal error:[/red] {type(exc).__name__}: {escape(first)} "
                           "(set LEADS_DEBUG=1 for the traceback, and please report it)", soft_wrap=True)
         sys.exit(70)
 

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Union
 
 from socialleads.errors import LeadsError
 
@@ -47,7 +46,6 @@ RIGHT = rf"(?:{NW}|$)"
 # the text that ends a handle: not a handle character, or a '.' / '-' that does not continue it
 HANDLE_END = r"(?:$|[^\pL\pN_.\-]|[.\-](?:$|[^\pL\pN_]))"
 _REGEX_META = set("\\.^$|?*+()[]{}")
-_WORDCHAR = re.compile(r"[^\W]|[*?]", re.UNICODE)
 _LANG = re.compile(r"^[a-z]{2,3}(?:-[a-z0-9]{2,8})*$")
 _HANDLE = re.compile(r"^[\w.\-*?]+(?:@[\w.\-*?]+)?$", re.UNICODE)
 _TAG = re.compile(r"^[\w*?]+$", re.UNICODE)
@@ -123,7 +121,7 @@ class Or:
     children: tuple[Node, ...]
 
 
-Node = Union[Word, Phrase, Hashtag, Mention, From, Lang, Near, Not, And, Or]
+Node = Word | Phrase | Hashtag | Mention | From | Lang | Near | Not | And | Or
 
 
 # ---------------------------------------------------------------------------------------------- the lexer
@@ -175,7 +173,7 @@ def tokenize(query: str) -> list[Token]:
             elif word == "NEAR" or word.startswith("NEAR/"):
                 m = re.fullmatch(r"NEAR/(\d+)", word)
                 if not m:
-                    raise QuerySyntaxError("NEAR needs a distance, as in NEAR/3", query, i + 1)
+                    raise QuerySyntaxError("NEAR needs a distance (as in NEAR/3)", query, i + 1)
                 dist = int(m.group(1))
                 if dist > MAX_NEAR:
                     raise QuerySyntaxError(f"NEAR distance must be at most {MAX_NEAR}", query, i + 1)
@@ -211,7 +209,7 @@ class _Parser:
 
     def parse(self) -> Node:
         if self.tok.kind == "EOF":
-            raise self.fail("empty query")
+            raise QuerySyntaxError("empty query", self.query, 1)
         node = self.or_()
         if self.tok.kind == "RPAREN":
             raise self.fail("unexpected ')' without a matching '('")
@@ -417,11 +415,21 @@ def _handle_text_regex(handle: str) -> str:
     return rf"(?:^|[^\pL\pN_@.])@{body}{HANDLE_END}"
 
 
+def _literals(t: Word | Phrase) -> list[str]:
+    """Lower-cased substrings every match of the term must contain (the runs between wildcards)."""
+    if isinstance(t, Phrase):
+        return [w.lower() for w in t.words]
+    return [part for part in re.split(r"[*?]", t.text.lower()) if part]
+
+
 def _compile(node: Node) -> str:
     if isinstance(node, (Word, Phrase)):
         return f"regexp_matches({TEXT}, {sql_literal(term_regex(node))})"
     if isinstance(node, Near):
-        return f"regexp_matches({TEXT}, {sql_literal(near_regex(node))})"
+        # the NEAR regex is costly (counted repetitions of Unicode classes): let cheap substring tests
+        # of the literal parts drop most posts first (AND evaluates its right side only where needed)
+        pre = [f"contains({TEXT}, {sql_literal(lit)})" for lit in _literals(node.left) + _literals(node.right)]
+        return "(" + " AND ".join([*pre, f"regexp_matches({TEXT}, {sql_literal(near_regex(node))})"]) + ")"
     if isinstance(node, Hashtag):
         tag = node.tag.lower()
         if "*" in tag or "?" in tag:

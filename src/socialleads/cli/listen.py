@@ -1,0 +1,146 @@
+"""`leads monitor add|list|remove` and `leads mentions`: thin adapters over socialleads.listen.
+
+A query with a syntax error is a LeadsError: main() prints its message (with the caret line) on
+stderr and exits 1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.text import Text
+
+from socialleads.cli.output import console, err_console, print_json
+from socialleads.errors import LeadsError
+
+# The same options as cli/main.py (defined here too so that this module does not import main.py,
+# which imports this module).
+WorkspaceOpt = Annotated[
+    Path | None,
+    typer.Option("--workspace", "-w", envvar="LEADS_WORKSPACE", show_envvar=True,
+                 help="Workspace folder (default: the current folder)."),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")]
+
+
+
+@contextmanager
+def _user_errors() -> Iterator[None]:
+    """Print a LeadsError as plain text (a query or a name may hold '[...]', which Rich would read as
+    markup) with the caret line intact, and exit with its code, as main() does for other commands."""
+    try:
+        yield
+    except LeadsError as exc:
+        err_console.print(Text("error: ", style="red") + Text(str(exc)), soft_wrap=True)
+        raise typer.Exit(exc.exit_code) from None
+
+
+monitor_app = typer.Typer(
+    name="monitor",
+    help="Saved listening queries: AND / OR / NOT, \"phrases\", NEAR/n, #tags, @handles, from:, lang:, wildcards.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@monitor_app.command("add")
+def add(
+    name: Annotated[str, typer.Argument(help="A short name: letters, digits, '_', '-', '.'.")],
+    query: Annotated[str, typer.Argument(help='The query, e.g. \'@voltwise OR "voltwise hub" -lang:ja\'.')],
+    as_json: JsonOpt = False,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Save a monitor (checked first; re-adding a name replaces its query)."""
+    from socialleads.listen import add_monitor, count_matches
+    from socialleads.workspace import open_workspace
+
+    with _user_errors(), open_workspace(workspace) as ws:
+        saved = add_monitor(ws.store, name, query)
+        n = count_matches(ws.store, query)
+    if as_json:
+        print_json({**saved, "matches": n})
+    else:
+        from rich.markup import escape
+
+        console.print(f"Saved monitor [bold]{escape(name)}[/bold]: {n:,} matching post(s) in the store.")
+
+
+@monitor_app.command("list")
+def list_(as_json: JsonOpt = False, workspace: WorkspaceOpt = None) -> None:
+    """The saved monitors and how many stored posts each matches."""
+    from socialleads.listen import count_matches, list_monitors
+    from socialleads.workspace import open_workspace
+
+    with open_workspace(workspace) as ws:
+        rows = [{**m, "matches": count_matches(ws.store, m["query"])} for m in list_monitors(ws.store)]
+    if as_json:
+        print_json(rows)
+        return
+    from rich.markup import escape
+    from rich.table import Table
+
+    t = Table(title=f"monitors: {len(rows)}", title_justify="left")
+    t.add_column("name", no_wrap=True)
+    t.add_column("query", overflow="fold")
+    t.add_column("matches", justify="right")
+    for r in rows:
+        t.add_row(escape(r["name"]), escape(r["query"]), f"{r['matches']:,}")
+    console.print(t)
+
+
+@monitor_app.command("remove")
+def remove(
+    name: Annotated[str, typer.Argument(help="The monitor to delete.")],
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Delete a saved monitor."""
+    from socialleads.listen import remove_monitor
+    from socialleads.workspace import open_workspace
+
+    with _user_errors(), open_workspace(workspace) as ws:
+        remove_monitor(ws.store, name)
+    from rich.markup import escape
+
+    console.print(f"Removed monitor [bold]{escape(name)}[/bold].")
+
+
+def mentions_command(
+    name: Annotated[str, typer.Argument(help="A saved monitor (see `leads monitor list`).")],
+    since: Annotated[str | None, typer.Option("--since", help="From this date or time (UTC), inclusive.")] = None,
+    until: Annotated[str | None, typer.Option("--until", help="Up to this date or time (UTC), exclusive.")] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=0, help="Show at most N posts.")] = 50,
+    as_json: JsonOpt = False,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Posts matching a monitor, newest first."""
+    from socialleads.listen import count_matches, mentions
+    from socialleads.listen.monitors import get_monitor
+    from socialleads.workspace import open_workspace
+
+    with _user_errors(), open_workspace(workspace) as ws:
+        query = get_monitor(ws.store, name)["query"]
+        rows = mentions(ws.store, name, since=since, until=until, limit=limit)
+        total = count_matches(ws.store, query, since=since, until=until)
+    if as_json:
+        print_json({"monitor": name, "query": query, "since": since, "until": until, "total": total,
+                    "mentions": rows})
+        return
+    from rich.markup import escape
+    from rich.table import Table
+
+    t = Table(title=f"{escape(name)}: {total:,} matching post(s)" + (f", newest {len(rows):,}" if len(rows) < total
+                                                                      else ""),
+              title_justify="left", caption=escape(query), caption_justify="left")
+    t.add_column("time (UTC)", no_wrap=True)
+    t.add_column("platform", no_wrap=True)
+    t.add_column("author", no_wrap=True)
+    t.add_column("text", overflow="fold")
+    for r in rows:
+        when = r["created_at"].strftime("%Y-%m-%d %H:%M") if r["created_at"] is not None else "?"
+        t.add_row(when, r["platform"], escape(r["author"] or "?"), escape((r["text"] or "")[:200]))
+    console.print(t)
