@@ -82,3 +82,13 @@ def test_usage_errors_exit_2(tmp_path):
 def test_list_formats():
     r = leads("import", "--list-formats", "--json")
     assert r.returncode == 0 and any(f["name"] == "generic" for f in json.loads(r.stdout))
+
+
+def test_text_sentiment_reads_stdin_writes_json_lines():
+    r = leads("text", "sentiment", stdin="I love this, amazing work!\nthis is terrible and broken\n\n")
+    assert r.returncode == 0, r.stderr
+    rows = [json.loads(ln) for ln in r.stdout.splitlines()]
+    assert len(rows) == 3  # one object per input line, the empty one included
+    assert rows[0]["label"] == "positive" and rows[0]["score"] > 0
+    assert rows[1]["label"] == "negative" and rows[1]["score"] < 0
+    assert all(-1 <= row["score"] <= 1 for row in rows)

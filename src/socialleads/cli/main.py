@@ -35,6 +35,39 @@ from socialleads.cli.listen import mentions_command, monitor_app  # noqa: E402
 app.add_typer(monitor_app, name="monitor")
 app.command("mentions")(mentions_command)
 
+text_app = typer.Typer(help="Text signals for any text (no workspace needed).", no_args_is_help=True)
+app.add_typer(text_app, name="text")
+
+
+@text_app.command("sentiment")
+def text_sentiment(
+    model: Annotated[Path | None, typer.Option("--model", help="A model file saved by socialleads "
+                                                  "(default: the one shipped with the package).")] = None,
+    batch: Annotated[int, typer.Option("--batch", min=1, help="Texts scored per batch.")] = 10_000,
+) -> None:
+    """Read one text per line on standard input; write one JSON object per line: label and score."""
+    import json as _json
+
+    from socialleads.listen.sentiment import LinearModel, score_texts
+
+    m = LinearModel.load(model) if model else None
+    out = sys.stdout
+    buf: list[str] = []
+
+    def flush() -> None:
+        labels, scores = score_texts(buf, m)
+        out.write("".join(_json.dumps({"label": str(lab), "score": round(float(sc), 4)}) + "\n"
+                          for lab, sc in zip(labels, scores)))
+        buf.clear()
+
+    for line in sys.stdin:
+        buf.append(line.rstrip("\r\n"))
+        if len(buf) >= batch:
+            flush()
+    if buf:
+        flush()
+    out.flush()
+
 
 def _version(value: bool) -> None:
     if value:
