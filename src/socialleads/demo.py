@@ -54,6 +54,10 @@ def run_demo(out: Path, posts: int = 200_000, seed: int = 7, progress: ProgressF
         with bar("import", unit="bytes") as update:
             summary = import_path(ws.store, world, progress=update)
         ws.mark_owner_accounts()
+        from socialleads.enrich import enrich
+
+        with bar("enrich (sentiment, questions)") as update:
+            enrich(ws.store, progress=update)
         with bar("analyze") as update:
             update(0, 2)
             card = build_scorecard(ws.store, ws.owner_keys(), ws.config)

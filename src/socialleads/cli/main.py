@@ -35,6 +35,11 @@ from socialleads.cli.listen import mentions_command, monitor_app  # noqa: E402
 app.add_typer(monitor_app, name="monitor")
 app.command("mentions")(mentions_command)
 
+# Engage: who matters most (issue 5)
+from socialleads.cli.engage import who_command  # noqa: E402
+
+app.command("who")(who_command)
+
 text_app = typer.Typer(help="Text signals for any text (no workspace needed).", no_args_is_help=True)
 app.add_typer(text_app, name="text")
 
@@ -229,6 +234,26 @@ def simulate(
                     "followers_end": truth.get("followers_end"), "passive_share": truth.get("passive_share")})
     else:
         console.print(f"Wrote {posts:,} posts to [bold]{out}[/bold] (ground truth in {out / 'truth.json'})")
+
+
+@app.command("enrich")
+def enrich_(
+    batch: Annotated[int, typer.Option("--batch", min=1, help="Posts scored per batch.")] = 200_000,
+    force: Annotated[bool, typer.Option("--force", help="Recompute the signals of every post.")] = False,
+    as_json: JsonOpt = False,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Compute text signals (sentiment, question form, language) for the posts that have none yet."""
+    from socialleads.enrich import enrich
+    from socialleads.workspace import open_workspace
+
+    with open_workspace(workspace) as ws, progress_bar("enrich", unit="posts", quiet=as_json) as update:
+        summary = enrich(ws.store, batch=batch, force=force, progress=update)
+    if as_json:
+        print_json(summary)
+    else:
+        console.print(f"Scored {summary['computed']:,} post(s) ({summary['with_text']:,} with text, "
+                      f"{summary['questions']:,} questions) at {summary['posts_per_s'] or 0:,.0f} posts/s")
 
 
 @app.command()

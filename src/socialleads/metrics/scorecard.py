@@ -20,12 +20,12 @@ from socialleads.metrics.followers import (
     audience_for,
     follower_counts_at,
 )
+from socialleads.metrics.listen import listen_summary
 from socialleads.metrics.result import Metric
 from socialleads.metrics.tables import tables_for
 from socialleads.metrics.window import UTC, Window, window_for
 
 NOT_YET = {
-    "listen": "not implemented yet (issue 4)",
     "engage": "not implemented yet (issue 5)",
     "activate": "not implemented yet (issue 6)",
     "dominate": "not implemented yet (issue 6)",
@@ -156,7 +156,8 @@ def scorecard_and_series(store: Any, owner_keys: list[str], config: Any, window_
             unavailable[k] = NO_DATA
         audience.update(window=None, per_platform={}, follower_source=aud.source, untimed_actions=0,
                         returning_week=None, unavailable=unavailable)
-        card = {"workspace": getattr(config, "name", None), "audience": audience, **_not_yet()}
+        card = {"workspace": getattr(config, "name", None), "audience": audience,
+                "listen": listen_summary(store, owner_keys, None), **_not_yet()}
         return {"scorecard": card, "series": None if not series else _empty_series()}
     # Actions on O are read by most figures: materialize them once as a DuckDB temp table (works on a
     # read-only store too) instead of re-running the semi-join over all interactions in every query.
@@ -165,10 +166,12 @@ def scorecard_and_series(store: Any, owner_keys: list[str], config: Any, window_
     name = f"leads_actions_{uuid.uuid4().hex}"
     cached = aud.t.backend.create_table(name, all_actions_on_owner(aud), temp=True) if aud.owner else None
     try:
-        return _compute(aud, w, config, cached, series)
+        out = _compute(aud, w, config, cached, series)
     finally:
         if cached is not None:
             aud.t.backend.con.execute(f'DROP TABLE IF EXISTS temp.main."{name}"')
+    out["scorecard"]["listen"] = listen_summary(store, list(aud.owner), w)
+    return out
 
 
 def _compute(aud: Audience, w: Window, config: Any, cached: Any, series: bool) -> dict[str, Any]:

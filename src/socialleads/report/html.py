@@ -97,6 +97,32 @@ def _tiles(a: dict[str, Any]) -> str:
     return '<div class="tiles">' + "".join(tiles) + "</div>"
 
 
+def _listen(ls: dict[str, Any] | None) -> str:
+    """The Listen section: mentions of the owner in the window, their sentiment, questions, alerts."""
+    if not ls or not ls.get("available"):
+        return f'<div class="stage">{_e((ls or {}).get("reason", "not available"))}</div>'
+    un = ls.get("unavailable") or {}
+    tiles = "".join([
+        _tile("Mentions", ls.get("mentions"), _num, un.get("mentions"), "of the owner in the window"),
+        _tile("Negative", ls.get("negative_share"), _pct, un.get("negative_share"), "share of scored mentions"),
+        _tile("Net sentiment", ls.get("net_sentiment"), lambda v: f"{v:+.2f}", un.get("net_sentiment"),
+              "(pos − neg) / (pos + neg)"),
+        _tile("Questions", ls.get("questions"), _num, un.get("questions"), "among the mentions"),
+    ])
+    alerts = ls.get("spike_alerts")
+    if alerts:
+        rows = "".join(
+            f"<li>{_e(str(a.get('start'))[:16])} → {_e(str(a.get('end'))[:16])}: peak {_e(a.get('peak_count'))} "
+            f"negative mentions in an hour (baseline {_e(round(float(a.get('baseline_mean') or 0), 2))})</li>"
+            for a in alerts)
+        alert_html = f"<h3>Negative-mention spikes</h3><ul>{rows}</ul>"
+    elif alerts is None:
+        alert_html = f"<p>{_e(un.get('spike_alerts', 'spike alerts not available'))}</p>"
+    else:
+        alert_html = "<p>No negative-mention spike in the window.</p>"
+    return f'<div class="tiles">{tiles}</div>{alert_html}'
+
+
 def render_report(card: dict[str, Any], series: dict[str, Any] | None) -> str:
     """The report as one HTML string (pure: no store access)."""
     a = card["audience"]
@@ -136,7 +162,9 @@ def render_report(card: dict[str, Any], series: dict[str, Any] | None) -> str:
 <ul>{per_platform}</ul>
 {untimed_note}
 {''.join(charts)}
-<h2>LEADS stages</h2>
+<h2>Listen</h2>
+{_listen(card.get("listen"))}
+<h2>Other LEADS stages</h2>
 {stages}
 <footer>Definitions: METRICS.md §0 and docs/audience-definitions.md. Generated {generated} by socialleads.
 Figures marked n/a are not available from the imported sources; the note says what would supply them.</footer>

@@ -1,0 +1,149 @@
+"""Text signals per post, computed in batches and stored in ``post_signals`` (migration 003).
+
+Per post: sentiment label and score (``socialleads.listen.sentiment.score_texts``; METRICS.md §1
+"sentiment"), question form (METRICS.md §1 "hot questions") and the post's language. ``enrich`` reads
+the posts that have no row yet in batches as Arrow tables, scores each batch with array operations
+(the sentiment scorer is vectorized, the question test is one RE2 regular expression through
+``pyarrow.compute``) and writes each batch with one ``INSERT … SELECT`` from the Arrow table — there is
+no Python loop per post. Re-running adds nothing: only posts absent from ``post_signals`` are read.
+
+Posts with no text (reposts, NULL or blank bodies) get a row whose signals are NULL, so they count as
+done and are never "negative" or "not a question" by accident.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from socialleads.errors import LeadsError
+from socialleads.listen.sentiment import LinearModel, score_texts
+
+DEFAULT_BATCH = 200_000
+DEFAULT_MODEL_NAME = "socialleads-linear"
+
+# A question: '¿' anywhere, or a '?' that does not open a URL query string ("?q=…", "?utm_…"), …
+QMARK = r"¿|\?(?:[^\w=&]|$)"
+# … or, in English (or untagged) text, an interrogative first word (after any leading @handles / #tags).
+INTERROGATIVES = ("who", "what", "when", "where", "why", "how", "which", "can", "could", "should", "would",
+                  "is", "are", "do", "does", "did", "will")
+OPENING = r"^\s*(?:[@#]\S+\s+)*(?:" + "|".join(INTERROGATIVES) + r")\b"
+
+
+class EnrichError(LeadsError):
+    """Bad arguments to enrich, or a store without the post_signals table."""
+
+
+def question_flags(texts: pa.Array | list[str | None], langs: pa.Array | list[str | None] | None = None
+                   ) -> pa.Array:
+    """Question form of each text (boolean array; NULL where the text is NULL or blank).
+
+    True when the text holds '¿', or a '?' not followed by a word character, '=' or '&' (so URL query
+    strings do not count), or — when its language is English or unknown — opens with an interrogative
+    word (who, what, … will), after any leading @mentions and #hashtags.
+    """
+    t = texts if isinstance(texts, pa.Array | pa.ChunkedArray) else pa.array(texts, pa.string())
+    n = len(t)
+    if langs is None:
+        lg = pa.nulls(n, pa.string())
+    else:
+        lg = langs if isinstance(langs, pa.Array | pa.ChunkedArray) else pa.array(langs, pa.string())
+        if len(lg) != n:
+            raise EnrichError(f"question_flags: {n} texts but {len(lg)} languages")
+    english = pc.fill_null(pc.starts_with(pc.utf8_lower(pc.cast(lg, pa.string())), "en"), True)
+    qmark = pc.match_substring_regex(t, QMARK)
+    opening = pc.and_(english, pc.match_substring_regex(t, OPENING, ignore_case=True))
+    flag = pc.or_(qmark, opening)
+    blank = pc.fill_null(pc.equal(pc.utf8_trim_whitespace(t), ""), True)
+    return pc.if_else(blank, pa.scalar(None, pa.bool_()), flag)
+
+
+def _signals(tbl: pa.Table, model: LinearModel | None, model_name: str) -> pa.Table:
+    """The post_signals columns of one batch (post_key, text, lang) — all array operations."""
+    text = tbl.column("text").combine_chunks()
+    n = len(text)
+    has = pc.fill_null(pc.not_equal(pc.utf8_trim_whitespace(text), ""), False).to_numpy(zero_copy_only=False)
+    idx = np.flatnonzero(has)
+    label = np.full(n, None, dtype=object)
+    score = np.full(n, np.nan)
+    if len(idx):
+        lab, sc = score_texts(text.take(pa.array(idx)).to_pylist(), model)
+        label[idx] = lab
+        score[idx] = sc
+    return pa.table({
+        "post_key": tbl.column("post_key"),
+        "sentiment_label": pa.array(label, pa.string()),
+        "sentiment_score": pa.array(score, pa.float64(), mask=~has),
+        "is_question": question_flags(text, tbl.column("lang").combine_chunks()),
+        "lang": tbl.column("lang"),
+        "model": pa.array(np.full(n, model_name, dtype=object), pa.string()),
+    })
+
+
+def _has_table(store: Any) -> bool:
+    rows = store.con.execute("SELECT count(*) FROM information_schema.tables "
+                             "WHERE table_name = 'post_signals'").fetchall()
+    return bool(rows and rows[0][0])
+
+
+def enrich(store: Any, *, batch: int = DEFAULT_BATCH, force: bool = False,
+           progress: Callable[[int, int], None] | None = None, model: LinearModel | None = None,
+           model_name: str | None = None) -> dict[str, Any]:
+    """Compute and store the text signals of every post that has none yet (all posts with ``force``).
+
+    Batches of ``batch`` posts are read, scored and inserted one after the other, so memory stays
+    bounded whatever the store's size. ``progress(done, total)`` is called after each batch.
+    Returns ``{posts, computed, with_text, negative, neutral, positive, questions, batches,
+    seconds, posts_per_s, model}`` (``posts`` = rows in posts; the other counts are of this run).
+    """
+    if not isinstance(batch, int) or isinstance(batch, bool) or batch < 1:
+        raise EnrichError(f"batch must be a whole number >= 1 (got {batch!r})")
+    if not _has_table(store):
+        raise EnrichError("this workspace has no post_signals table: open it read-write once to migrate it")
+    con = store.con
+    name = model_name or (DEFAULT_MODEL_NAME if model is None else "custom")
+    t0 = time.perf_counter()
+    if force:
+        con.execute("DELETE FROM post_signals").fetchall()
+    total_posts = int(con.execute("SELECT count(*) FROM posts").fetchall()[0][0])
+    todo = int(con.execute("SELECT count(*) FROM posts p ANTI JOIN post_signals s USING (post_key)")
+               .fetchall()[0][0])
+    counts = {"computed": 0, "with_text": 0, "negative": 0, "neutral": 0, "positive": 0, "questions": 0}
+    view = f"leads_signals_{uuid.uuid4().hex}"
+    batches = 0
+    if progress:
+        progress(0, todo)
+    while counts["computed"] < todo:
+        # the anti-join re-reads what is left: a post inserted by the previous batch is never read again
+        tbl = con.sql("SELECT p.post_key, p.text, p.lang FROM posts p ANTI JOIN post_signals s USING (post_key) "
+                      "LIMIT ?", params=[batch]).to_arrow_table()
+        if tbl.num_rows == 0:
+            break
+        sig = _signals(tbl, model, name)
+        con.register(view, sig)
+        try:
+            con.execute(f'INSERT INTO post_signals (post_key, sentiment_label, sentiment_score, is_question, lang, '
+                        f'model, computed_at) SELECT post_key, sentiment_label, sentiment_score, is_question, lang, '
+                        f'model, now()::TIMESTAMP FROM "{view}"').fetchall()
+        finally:
+            con.unregister(view)
+        batches += 1
+        counts["computed"] += sig.num_rows
+        lab = sig.column("sentiment_label")
+        counts["with_text"] += sig.num_rows - lab.null_count
+        vc = pc.value_counts(lab.drop_null()).to_pylist() if lab.null_count < len(lab) else []
+        for item in vc:
+            counts[item["values"]] += int(item["counts"])
+        counts["questions"] += int(pc.sum(pc.cast(sig.column("is_question"), pa.int64())).as_py() or 0)
+        if progress:
+            progress(counts["computed"], todo)
+    secs = time.perf_counter() - t0
+    return {"posts": total_posts, **counts, "batches": batches, "seconds": round(secs, 3),
+            "posts_per_s": round(counts["computed"] / secs, 1) if secs > 0 and counts["computed"] else None,
+            "model": name}
