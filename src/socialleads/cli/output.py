@@ -314,6 +314,21 @@ def _generic_table(section: str, body: dict[str, Any], name: str) -> Table:
     return t
 
 
+def alerts_table(alerts: list[dict[str, Any]]) -> RenderableType:
+    """Negative-mention spikes (METRICS.md §1): window, peak and the baseline it stood out from."""
+    if not alerts:
+        return Text.from_markup("[dim]no negative-mention spike in the window[/dim]")
+    t = Table(title="negative-mention spikes", title_justify="left", box=box.SIMPLE_HEAD,
+              header_style="bold", show_edge=False, pad_edge=False)
+    for c, j in (("from", "left"), ("to", "left"), ("peak / hour", "right"), ("baseline / hour", "right"),
+                 ("p", "right")):
+        t.add_column(c, justify=j)  # type: ignore[arg-type]
+    for a in alerts:
+        t.add_row(str(a.get("start"))[:16], str(a.get("end"))[:16], fmt_value(a.get("peak_count")),
+                  f"{float(a.get('baseline_mean') or 0):.2f}", f"{float(a.get('p_value') or 0):.1e}")
+    return t
+
+
 def scorecard_tables(card: dict[str, Any], name: str) -> list[RenderableType]:
     """The scorecard for the terminal: the audience table, the action distribution as a bar chart,
     followers by platform, and one small table for the stages that are not available yet. Scalar
@@ -354,6 +369,9 @@ def scorecard_tables(card: dict[str, Any], name: str) -> list[RenderableType]:
         else:
             out.append(Text(""))
             out.append(_generic_table(label, body, name))
+            alerts = body.get("spike_alerts")
+            if key == "listen" and isinstance(alerts, list):
+                out.append(alerts_table(alerts))
     if pending:
         out.append(Text(""))
         out.append(stages_table(pending))
