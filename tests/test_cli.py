@@ -92,3 +92,31 @@ def test_text_sentiment_reads_stdin_writes_json_lines():
     assert rows[0]["label"] == "positive" and rows[0]["score"] > 0
     assert rows[1]["label"] == "negative" and rows[1]["score"] < 0
     assert all(-1 <= row["score"] <= 1 for row in rows)
+
+
+def test_listen_and_engage_commands_end_to_end(tmp_path):
+    """simulate → init → import → enrich → scorecard / who / inbox / monitor / mentions, as a user runs them."""
+    world, ws = tmp_path / "world", tmp_path / "ws"
+    assert leads("simulate", "--out", str(world), "--posts", "5000", "--seed", "3").returncode == 0
+    assert leads("init", str(ws), "--config", str(world / "leads.toml")).returncode == 0
+    assert leads("import", str(world), "-w", str(ws)).returncode == 0
+    r = leads("enrich", "--json", "-w", str(ws))
+    assert r.returncode == 0, r.stderr
+    truth = json.loads((world / "truth.json").read_text())
+    assert json.loads(r.stdout)["computed"] == truth["posts"]
+    card = json.loads(leads("scorecard", "--json", "-w", str(ws)).stdout)
+    assert card["listen"]["available"] and card["listen"]["mentions"] > 0
+    assert card["listen"]["sentiment_counts"] is not None
+    who = json.loads(leads("who", "--json", "-n", "5", "-w", str(ws)).stdout)
+    assert len(who) == 5 and all({"account", "handle", "pagerank"} <= set(row) for row in who)
+    assert not set(truth["owner_keys"]) & {row["account"] for row in who}
+    box = json.loads(leads("inbox", "--json", "-n", "10", "-w", str(ws)).stdout)
+    prio = [item["priority"] for item in box["items"]]
+    assert prio == sorted(prio, reverse=True) and box["stats"]["inbound"] > 0
+    assert leads("monitor", "add", "brand", "voltwise OR #voltwise", "-w", str(ws)).returncode == 0
+    r = leads("mentions", "brand", "--json", "-n", "3", "-w", str(ws))
+    out = json.loads(r.stdout)
+    assert r.returncode == 0 and len(out["mentions"]) == 3 and out["total"] >= 3
+    r = leads("monitor", "add", "bad", "(voltwise OR", "-w", str(ws))
+    assert r.returncode == 1 and "column" in r.stderr
+    no_traceback(r)

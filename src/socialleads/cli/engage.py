@@ -86,3 +86,50 @@ def who_command(
         console.print("No accounts to rank: the store has no interactions in the window (import some data).")
         return
     console.print(t)
+
+
+def _hours(v: float | None) -> str:
+    if v is None:
+        return "—"
+    return f"{v:.1f} h" if v < 48 else f"{v / 24:.1f} d"
+
+
+def inbox_command(
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Show the N highest-priority items.")] = 20,
+    show_all: Annotated[bool, typer.Option("--all", help="Include items you have answered.")] = False,
+    as_json: JsonOpt = False,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """The engagement inbox: unanswered replies, quotes and mentions, highest priority first."""
+    import datetime as dt
+
+    from rich.table import Table
+
+    from socialleads.engage.inbox import data_end, inbox, response_stats
+    from socialleads.workspace import open_workspace
+
+    with _user_errors(), open_workspace(workspace, read_only=True) as ws:
+        sla = ws.config.goals.response_sla_hours
+        owners = ws.owner_keys()
+        rows = inbox(ws.store, owners, sla_hours=sla, limit=limit, only_unanswered=not show_all)
+        end = data_end(ws.store)
+        stats = response_stats(ws.store, owners, start=end - dt.timedelta(days=ws.config.window_days),
+                               end=end, sla_hours=sla) if end else None
+    if as_json:
+        print_json({"items": rows, "stats": stats})
+        return
+    t = Table(title=f"inbox: {'all' if show_all else 'unanswered'} inbound items, highest priority first",
+              title_justify="left")
+    for c, j in (("priority", "right"), ("kind", "left"), ("from", "left"), ("age", "right"), ("?", "center"),
+                 ("sentiment", "left"), ("text", "left")):
+        t.add_column(c, justify=j, overflow="fold")  # type: ignore[arg-type]
+    for r in rows:
+        t.add_row(f"{r['priority']:.2f}", r["kind"], Text(str(r.get("handle") or r["author"])),
+                  _hours(r["age_hours"]), "?" if r["is_question"] else "", str(r.get("sentiment") or "—"),
+                  Text((r.get("text") or "")[:90]))
+    console.print(t)
+    if stats:
+        console.print(
+            f"response rate {stats['response_rate'] or 0:.1%} · median {_hours(stats.get('median_response_hours'))} · "
+            f"p90 {_hours(stats.get('p90_response_hours'))} · within SLA ({sla:g} h) "
+            f"{(stats.get('within_sla_share') or 0):.1%} · conversation ratio {(stats.get('conversation_ratio') or 0):.2f}")

@@ -36,9 +36,10 @@ app.add_typer(monitor_app, name="monitor")
 app.command("mentions")(mentions_command)
 
 # Engage: who matters most (issue 5)
-from socialleads.cli.engage import who_command  # noqa: E402
+from socialleads.cli.engage import inbox_command, who_command  # noqa: E402
 
 app.command("who")(who_command)
+app.command("inbox")(inbox_command)
 
 text_app = typer.Typer(help="Text signals for any text (no workspace needed).", no_args_is_help=True)
 app.add_typer(text_app, name="text")
