@@ -5,35 +5,13 @@ A user's mistake (a LeadsError: no workspace, bad option) is one line on stderr 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.text import Text
 
-from socialleads.cli.output import console, err_console, print_json
-from socialleads.errors import LeadsError
-
-# The same options as cli/main.py (defined here too so that this module does not import main.py,
-# which imports this module).
-WorkspaceOpt = Annotated[
-    Path | None,
-    typer.Option("--workspace", "-w", envvar="LEADS_WORKSPACE", show_envvar=True,
-                 help="Workspace folder (default: the current folder)."),
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")]
-
-
-@contextmanager
-def _user_errors() -> Iterator[None]:
-    """Print a LeadsError as plain text (not Rich markup) and exit with its code, as main() does."""
-    try:
-        yield
-    except LeadsError as exc:
-        err_console.print(Text("error: ", style="red") + Text(str(exc)), soft_wrap=True)
-        raise typer.Exit(exc.exit_code) from None
+from socialleads.cli.options import JsonOpt, WorkspaceOpt, user_errors
+from socialleads.cli.output import console, print_json
 
 
 def _fmt_pr(v: float) -> str:
@@ -58,7 +36,7 @@ def who_command(
     from socialleads.engage import who_matters
     from socialleads.workspace import open_workspace
 
-    with _user_errors(), open_workspace(workspace, read_only=True) as ws:
+    with user_errors(), open_workspace(workspace, read_only=True) as ws:
         days = int(window_days or getattr(ws.config, "window_days", None) or 90)
         rows = who_matters(ws.store, ws.owner_keys(), window_days=days, limit=limit, around_owner=around_me)
     if as_json:
@@ -108,7 +86,7 @@ def inbox_command(
     from socialleads.engage.inbox import data_end, inbox, response_stats
     from socialleads.workspace import open_workspace
 
-    with _user_errors(), open_workspace(workspace, read_only=True) as ws:
+    with user_errors(), open_workspace(workspace, read_only=True) as ws:
         sla = ws.config.goals.response_sla_hours
         owners = ws.owner_keys()
         rows = inbox(ws.store, owners, sla_hours=sla, limit=limit, only_unanswered=not show_all)

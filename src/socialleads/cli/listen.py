@@ -6,38 +6,12 @@ stderr and exits 1.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.text import Text
 
-from socialleads.cli.output import console, err_console, print_json
-from socialleads.errors import LeadsError
-
-# The same options as cli/main.py (defined here too so that this module does not import main.py,
-# which imports this module).
-WorkspaceOpt = Annotated[
-    Path | None,
-    typer.Option("--workspace", "-w", envvar="LEADS_WORKSPACE", show_envvar=True,
-                 help="Workspace folder (default: the current folder)."),
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")]
-
-
-
-@contextmanager
-def _user_errors() -> Iterator[None]:
-    """Print a LeadsError as plain text (a query or a name may hold '[...]', which Rich would read as
-    markup) with the caret line intact, and exit with its code, as main() does for other commands."""
-    try:
-        yield
-    except LeadsError as exc:
-        err_console.print(Text("error: ", style="red") + Text(str(exc)), soft_wrap=True)
-        raise typer.Exit(exc.exit_code) from None
-
+from socialleads.cli.options import JsonOpt, WorkspaceOpt, user_errors
+from socialleads.cli.output import console, print_json
 
 monitor_app = typer.Typer(
     name="monitor",
@@ -59,7 +33,7 @@ def add(
     from socialleads.listen import add_monitor, count_matches
     from socialleads.workspace import open_workspace
 
-    with _user_errors(), open_workspace(workspace) as ws:
+    with user_errors(), open_workspace(workspace) as ws:
         saved = add_monitor(ws.store, name, query)
         n = count_matches(ws.store, query)
     if as_json:
@@ -102,7 +76,7 @@ def remove(
     from socialleads.listen import remove_monitor
     from socialleads.workspace import open_workspace
 
-    with _user_errors(), open_workspace(workspace) as ws:
+    with user_errors(), open_workspace(workspace) as ws:
         remove_monitor(ws.store, name)
     from rich.markup import escape
 
@@ -122,7 +96,7 @@ def mentions_command(
     from socialleads.listen.monitors import get_monitor
     from socialleads.workspace import open_workspace
 
-    with _user_errors(), open_workspace(workspace) as ws:
+    with user_errors(), open_workspace(workspace) as ws:
         query = get_monitor(ws.store, name)["query"]
         rows = mentions(ws.store, name, since=since, until=until, limit=limit)
         total = count_matches(ws.store, query, since=since, until=until)

@@ -11,6 +11,7 @@ import typer
 from rich.markup import escape
 
 from socialleads import __version__
+from socialleads.cli.options import JsonOpt, WorkspaceOpt
 from socialleads.cli.output import console, err_console, print_json, progress_bar, scorecard_tables
 from socialleads.errors import LeadsError
 
@@ -22,12 +23,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-WorkspaceOpt = Annotated[
-    Path | None,
-    typer.Option("--workspace", "-w", envvar="LEADS_WORKSPACE", show_envvar=True,
-                 help="Workspace folder (default: the current folder)."),
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")]
 
 # Listen: saved monitors and their mentions (issue 4)
 from socialleads.cli.listen import mentions_command, monitor_app  # noqa: E402
