@@ -37,7 +37,7 @@ from typing import Any
 
 from socialleads.errors import FormatError
 from socialleads.sources.formats import FileFormat, Record, Reject, register
-from socialleads.sources.platforms.reddit_dump import ZstReader, read_lines
+from socialleads.sources.platforms.reddit_dump import ZstReader, json_lines
 
 PLATFORM = "bluesky"
 POST = "app.bsky.feed.post"
@@ -553,19 +553,7 @@ def _read_jetstream(path: Path, reject: Reject) -> Iterator[Record]:
     deletes = _Deletes()
     handles: set[tuple[str, str]] = set()
     good = 0
-    for n, line, problem in read_lines(path):
-        place = f"line {n}"
-        if problem:
-            reject(file, place, problem, None)
-            break
-        assert line is not None
-        if not line.strip():
-            continue
-        try:
-            ev = json.loads(line)
-        except (ValueError, UnicodeDecodeError) as exc:
-            reject(file, place, f"not JSON ({str(exc)[:80]})", line[:2000].decode("utf-8", "replace"))
-            continue
+    for place, ev, line in json_lines(path, reject):
         did = ev.get("did") if isinstance(ev, dict) else None
         if not isinstance(did, str) or not did.startswith("did:"):
             reject(file, place, "not a Jetstream event (no did)", line[:2000].decode("utf-8", "replace"))

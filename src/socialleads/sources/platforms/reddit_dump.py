@@ -234,10 +234,10 @@ def map_item(item: dict[str, Any]) -> list[Record]:
     return out
 
 
-def _read_file(path: Path, reject: Reject) -> Iterator[Record]:
+def json_lines(path: Path, reject: Reject) -> Iterator[tuple[str, Any, bytes]]:
+    """(place, parsed value, line bytes) for each non-blank line of a plain or `.zst` JSON lines file
+    that parses; a line that does not is rejected with its place, and a cut file stops with one reject."""
     file = str(path)
-    authors: set[str] = set()
-    good = 0
     for n, line, problem in read_lines(path):
         place = f"line {n}"
         if problem:
@@ -247,10 +247,18 @@ def _read_file(path: Path, reject: Reject) -> Iterator[Record]:
         if not line.strip():
             continue
         try:
-            item = json.loads(line)
+            value = json.loads(line)
         except (ValueError, UnicodeDecodeError) as exc:
             reject(file, place, f"not JSON ({str(exc)[:80]})", line[:2000].decode("utf-8", "replace"))
             continue
+        yield place, value, line
+
+
+def _read_file(path: Path, reject: Reject) -> Iterator[Record]:
+    file = str(path)
+    authors: set[str] = set()
+    good = 0
+    for place, item, line in json_lines(path, reject):
         if not isinstance(item, dict):
             reject(file, place, "not a JSON object", line[:2000].decode("utf-8", "replace"))
             continue
