@@ -90,8 +90,8 @@ def test_hand_worked_scorecard():
     assert a["engagers"] == 1
     assert a["per_platform"] == {"bluesky": {"followers": 2, "followers_start": 3, "net_growth": -1}}
     assert a["week4_retention"] is None and "week 4" in a["unavailable"]["week4_retention"]
-    for stage, issue in [("engage", 5), ("activate", 6), ("dominate", 6), ("mandate", 6)]:
-        assert card[stage] == {"available": False, "reason": f"not implemented yet (issue {issue})"}
+    for stage in ("engage", "activate", "dominate", "mandate"):
+        assert "available" in card[stage] and "grade" in card[stage]  # tested per stage
     assert "available" in card["listen"]  # its figures are tested in tests/test_enrich.py
 
 

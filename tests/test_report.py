@@ -23,7 +23,7 @@ def test_report_offline_charts_escaped(tmp_path):
     assert hostile not in text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
     assert text.count("plotly.js v") <= 2  # the library is embedded once (its banner mentions the version)
-    assert "not implemented yet (issue 5)" in text and "Social mandate" in text
+    assert "Social mandate" in text and "Engage" in text
     assert "<h2>Listen</h2>" in text
 
 

@@ -36,6 +36,16 @@ from socialleads.cli.engage import inbox_command, who_command  # noqa: E402
 app.command("who")(who_command)
 app.command("inbox")(inbox_command)
 
+# Each area registers its commands below its own marker (one engineer per marker).
+# -- listen: topics, questions, alerts, live listening --
+# -- pull: live platform clients --
+# -- engage: communities, person --
+# -- activate: links, funnel, experiments, what works --
+# -- dominate and mandate --
+# -- content classes, stage of influence, coach --
+# -- dashboard and export --
+# -- engine (spark) --
+
 text_app = typer.Typer(help="Text signals for any text (no workspace needed).", no_args_is_help=True)
 app.add_typer(text_app, name="text")
 

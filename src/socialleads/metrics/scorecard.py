@@ -22,15 +22,9 @@ from socialleads.metrics.followers import (
 )
 from socialleads.metrics.listen import listen_summary
 from socialleads.metrics.result import Metric
+from socialleads.metrics.stages import NOT_YET, StageContext, stage_sections
 from socialleads.metrics.tables import tables_for
 from socialleads.metrics.window import UTC, Window, window_for
-
-NOT_YET = {
-    "engage": "not implemented yet (issue 5)",
-    "activate": "not implemented yet (issue 6)",
-    "dominate": "not implemented yet (issue 6)",
-    "mandate": "not implemented yet (issue 6)",
-}
 
 AUDIENCE_KEYS = ("followers", "followers_start", "net_growth", "gained", "lost", "growth_rate", "reactivity",
                  "passive_share", "active_followers", "week4_retention", "hidden_network",
@@ -103,10 +97,6 @@ def _audience_figures(aud: Audience, w: Window, config: Any,
     return m, extra
 
 
-def _not_yet() -> dict[str, Any]:
-    return {k: {"available": False, "reason": v} for k, v in NOT_YET.items()}
-
-
 def build_scorecard(store: Any, owner_keys: list[str], config: Any, window_days: int | None = None) -> dict:
     """The LEADS scorecard as a JSON-ready dict (METRICS.md §0 for `audience`; other stages pending).
 
@@ -157,7 +147,8 @@ def scorecard_and_series(store: Any, owner_keys: list[str], config: Any, window_
         audience.update(window=None, per_platform={}, follower_source=aud.source, untimed_actions=0,
                         returning_week=None, unavailable=unavailable)
         card = {"workspace": getattr(config, "name", None), "audience": audience,
-                "listen": listen_summary(store, owner_keys, None), **_not_yet()}
+                "listen": listen_summary(store, owner_keys, None)}
+        card.update(stage_sections(StageContext(store, list(owner_keys), None, config, audience)))
         return {"scorecard": card, "series": None if not series else _empty_series()}
     # Actions on O are read by most figures: materialize them once as a DuckDB temp table (works on a
     # read-only store too) instead of re-running the semi-join over all interactions in every query.
@@ -170,7 +161,9 @@ def scorecard_and_series(store: Any, owner_keys: list[str], config: Any, window_
     finally:
         if cached is not None:
             aud.t.backend.con.execute(f'DROP TABLE IF EXISTS temp.main."{name}"')
-    out["scorecard"]["listen"] = listen_summary(store, list(aud.owner), w)
+    card = out["scorecard"]
+    card["listen"] = listen_summary(store, list(aud.owner), w)
+    card.update(stage_sections(StageContext(store, list(aud.owner), w, config, card["audience"])))
     return out
 
 
@@ -186,8 +179,7 @@ def _compute(aud: Audience, w: Window, config: Any, cached: Any, series: bool) -
     audience.update(window=w.to_json(), per_platform=extra["per_platform"], follower_source=aud.source,
                     untimed_actions=extra["untimed_actions"], returning_week=extra["returning_week"],
                     unavailable=unavailable)
-    card = {"workspace": getattr(config, "name", None), "owner_keys": list(aud.owner), "audience": audience,
-            **_not_yet()}
+    card = {"workspace": getattr(config, "name", None), "owner_keys": list(aud.owner), "audience": audience}
     out: dict[str, Any] = {"scorecard": card, "series": None}
     if series:
         dates, instants = _day_instants(w)
@@ -218,4 +210,4 @@ def _empty_series() -> dict[str, Any]:
             "cohort_retention": {"cohorts": [], "sizes": [], "j": [], "retention": []}, "returning_weekly": []}
 
 
-__all__ = ["AUDIENCE_KEYS", "FOLLOWS", "audience_timeseries", "build_scorecard", "scorecard_and_series"]
+__all__ = ["AUDIENCE_KEYS", "FOLLOWS", "NOT_YET", "audience_timeseries", "build_scorecard", "scorecard_and_series"]
