@@ -24,7 +24,10 @@ from socialleads.simulate.truth import Book, iso
 from socialleads.simulate.world import COMPETITORS, DAY, END, N_OWNER, build_world
 from socialleads.simulate.writer import PartWriter
 
-__all__ = ["simulate", "Limits"]
+__all__ = ["TRUTH_POSTS", "simulate", "Limits"]
+# Per owner post: the truth behind Activate / Mandate / content classes (class, topic, aligned principle,
+# cross-post group, UTM campaign and utm_content). Not an import file: the importer skips it.
+TRUTH_POSTS = "truth_owner_posts.jsonl"
 WINDOW_DAYS = 90
 
 
@@ -73,6 +76,9 @@ def simulate(out_dir: Path, posts: int, seed: int = 0, days: int = 365,
     write_leads_toml(out_dir / "leads.toml", world, aud["followers_end"])
     truth = _truth(seed, posts, days, world, plan, tl, book, eng, aud, follows, clicks, conversions, by_campaign)
     truth["files"] = {"posts": pw.files, "interactions": iw.files}
+    with open(out_dir / TRUTH_POSTS, "w", encoding="utf-8") as fh:
+        fh.writelines(json.dumps(r, sort_keys=True, separators=(",", ":")) + "\n" for r in eng.owner_truth)
+    truth["files"]["owner_posts_truth"] = TRUTH_POSTS
     (out_dir / "truth.json").write_text(json.dumps(truth, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     return truth
 

@@ -190,6 +190,7 @@ class Engine:
                        "owner_likes": 0, "crisis_negative_posts": 0, "mentions": 0, "links": 0, "hashtags": 0,
                        "actions_on_owner": 0}
         self.owner_by_class = dict.fromkeys(ow.CLASSES, 0)
+        self.owner_truth: list[dict[str, object]] = []  # one row per emitted owner post (truth_owner_posts.jsonl)
         self.posts_by_lang = dict.fromkeys(LANGS, 0)
         self.owner_keys = world.key.to_pylist()[:3]
 

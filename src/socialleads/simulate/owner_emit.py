@@ -14,8 +14,8 @@ import numpy as np
 import pyarrow as pa
 
 from socialleads.simulate import owner as ow
-from socialleads.simulate.text import PERSONAL
-from socialleads.simulate.world import post_keys
+from socialleads.simulate.text import PERSONAL, TOPICS
+from socialleads.simulate.world import BRAND, post_keys
 from socialleads.simulate.writer import ts
 
 if TYPE_CHECKING:
@@ -98,6 +98,15 @@ def emit_owner_posts(E: Engine, S: Platform, c0: int, c1: int) -> tuple[pa.Array
             if ents:
                 rec["entities"] = ents
         lines.append(json.dumps(rec, ensure_ascii=False, separators=(",", ":")) + "\n")
+        E.owner_truth.append({
+            "post_key": keys[j], "platform": S.name, "created_at": stamps[j], "kind": KINDS[kind[j]],
+            "class": ow.CLASSES[cls[j]], "topic": None if fallback[j] else TOPICS[plan.topic[i]][0],
+            "aligned": bool(plan.aligned[i]) and not fallback[j],
+            "principle": (BRAND["principles"][plan.principle[i]] if plan.aligned[i] and not fallback[j]
+                          else None),
+            "cross_post_group": int(plan.group[i]) if plan.group[i] >= 0 and not fallback[j] else None,
+            "campaign": None if fallback[j] else plan.campaign[i],
+            "utm_content": plan.token[i] if plan.link[i] and not fallback[j] else None})
         E.owner_by_class[ow.CLASSES[cls[j]]] += 1
         E.counts[KINDS[kind[j]]] += 1
         if plan.link[i] and not fallback[j]:

@@ -25,7 +25,7 @@ from socialleads.sources.lines import head_lines, line_batches, open_binary, pre
 from socialleads.store.db import run_sql
 
 SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv", ".parquet": "parquet"}
-SKIP_NAMES = {"truth.json", "leads.toml"}
+SKIP_NAMES = {"truth.json", "leads.toml", "truth_owner_posts.jsonl"}
 RAW_LIMIT = 65536
 SCAN_ROWS = 16384  # rows per Arrow record batch handed to DuckDB
 
