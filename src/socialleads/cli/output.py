@@ -15,6 +15,7 @@ from typing import Any
 
 from rich import box
 from rich.console import Console, RenderableType
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -286,17 +287,6 @@ def platform_table(per_platform: dict[str, dict[str, Any]]) -> Table | None:
     return t
 
 
-def stages_table(pending: list[tuple[str, str]]) -> Table:
-    """The LEADS stages that give no figures yet, in one small table."""
-    t = Table(title="other LEADS stages", title_justify="left", title_style="bold", box=box.SIMPLE_HEAD,
-              header_style="bold", show_edge=False, pad_edge=False)
-    t.add_column("stage")
-    t.add_column("status", style="dim")
-    for label, reason in pending:
-        t.add_row(label, reason)
-    return t
-
-
 def _generic_table(section: str, body: dict[str, Any], name: str) -> Table:
     """A stage without a dedicated layout yet: its scalar figures, labelled from their keys."""
     t = Table(title=f"[bold]{name}[/bold] · {section}", title_justify="left", box=box.SIMPLE_HEAD,
@@ -305,12 +295,73 @@ def _generic_table(section: str, body: dict[str, Any], name: str) -> Table:
     t.add_column("value", justify="right")
     unavailable = body.get("unavailable") or {}
     for k, v in body.items():
-        if k in ("unavailable", "available", "window") or isinstance(v, (dict, list)):
+        if k in ("unavailable", "available", "window", "grade", "evidence") or isinstance(v, (dict, list)):
             continue
         if v is None and k in unavailable:
             t.add_row(humanize(k), f"[dim]{NOT_AVAILABLE} — {_strip(unavailable[k])}[/dim]")
         else:
             t.add_row(humanize(k), fmt_value(v))
+    return t
+
+
+_GRADE_STYLE = {"A": "bold green", "B": "green", "C": "yellow", "D": "dark_orange", "F": "bold red"}
+
+
+def _grade_text(section: dict[str, Any]) -> str:
+    g = section.get("grade") or {}
+    letter = g.get("letter")
+    if not letter:
+        return "[dim]–[/dim]"
+    return f"[{_GRADE_STYLE.get(letter, 'bold')}]{letter}[/]"
+
+
+def grades_table(card: dict[str, Any], name: str) -> Table:
+    """The five LEADS stages at a glance: grade, checks met, or why the stage is not available."""
+    t = Table(title=f"[bold]{name}[/bold] · LEADS", title_justify="left", box=box.SIMPLE_HEAD,
+              header_style="bold", show_edge=False, pad_edge=False)
+    t.add_column("stage")
+    t.add_column("grade", justify="center")
+    t.add_column("checks met", justify="right")
+    t.add_column("notes", overflow="fold")
+    for key, label in STAGES:
+        body = card.get(key)
+        if not isinstance(body, dict):
+            continue
+        if body.get("available") is False:
+            t.add_row(label, "[dim]–[/dim]", "", f"[dim]{escape(_strip(str(body.get('reason') or NOT_AVAILABLE)))}[/dim]")
+            continue
+        g = body.get("grade") or {}
+        missed = [c["metric"] for c in body.get("evidence") or [] if c.get("met") is False]
+        note = ("below target: " + ", ".join(missed)) if missed else ("all checks met" if g.get("letter") else
+                                                                    "no check with a value and a target")
+        t.add_row(label, _grade_text(body), f"{g.get('met', 0)} / {g.get('checks', 0)}" if g else "",
+                  escape(note))
+    soi = card.get("stage_of_influence")
+    if isinstance(soi, dict) and soi.get("stage"):
+        t.caption = f"stage of influence: {soi['stage']}"
+        t.caption_justify = "left"
+    return t
+
+
+def evidence_table(label: str, section: dict[str, Any]) -> Table | None:
+    """The checks behind a stage's grade: metric, value, target, met."""
+    rows = section.get("evidence") or []
+    if not rows:
+        return None
+    t = Table(title=f"{label}: evidence for grade {_grade_text(section)}", title_justify="left",
+              box=box.SIMPLE_HEAD, header_style="bold", show_edge=False, pad_edge=False)
+    t.add_column("")
+    t.add_column("metric")
+    t.add_column("value", justify="right")
+    t.add_column("target", justify="right")
+    t.add_column("evidence", overflow="fold")
+    for c in rows:
+        met = c.get("met")
+        mark = "[green]✓[/green]" if met else ("[red]✗[/red]" if met is False else "[dim]–[/dim]")
+        op = "≥" if c.get("direction") == "min" else "≤"
+        target = "" if c.get("target") is None else f"{op} {fmt_value(c.get('target'))}"
+        value = NOT_AVAILABLE if c.get("value") is None else fmt_value(c.get("value"))
+        t.add_row(mark, escape(str(c.get("metric"))), value, target, escape(str(c.get("note") or "")))
     return t
 
 
@@ -359,20 +410,18 @@ def scorecard_tables(card: dict[str, Any], name: str) -> list[RenderableType]:
             for e in extras:
                 out.append(Text(""))
                 out.append(e)
-    pending: list[tuple[str, str]] = []
+    out.append(Text(""))
+    out.append(grades_table(card, name))
     for key, label in STAGES:
         body = card.get(key)
-        if not isinstance(body, dict):
+        if not isinstance(body, dict) or body.get("available") is False:
             continue
-        if body.get("available") is False:
-            pending.append((label, str(body.get("reason") or NOT_AVAILABLE)))
-        else:
-            out.append(Text(""))
-            out.append(_generic_table(label, body, name))
-            alerts = body.get("spike_alerts")
-            if key == "listen" and isinstance(alerts, list):
-                out.append(alerts_table(alerts))
-    if pending:
         out.append(Text(""))
-        out.append(stages_table(pending))
+        out.append(_generic_table(label, body, name))
+        alerts = body.get("spike_alerts")
+        if key == "listen" and isinstance(alerts, list):
+            out.append(alerts_table(alerts))
+        ev = evidence_table(label, body)
+        if ev is not None:
+            out.append(ev)
     return out
