@@ -1,0 +1,292 @@
+"""Live listening against local servers on 127.0.0.1 that replay the real Jetstream capture
+(../shared/fixtures/bluesky/jetstream_corpus/expected_v1.jsonl) and hand-made Mastodon SSE events.
+
+Expected counts come from an independent read of the capture in this file (plain json over the lines),
+cross-checked with CONNECTORS.md §1.5's documented counts: 105 like, 17 post, 15 repost and 6 follow creates.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from socialleads.listen import live as L
+from socialleads.listen.monitors import add_monitor
+from socialleads.store import open_store
+from socialleads.store.db import run_sql
+
+SHARED = Path(__file__).parents[1] / ".." / "shared"
+CAPTURE = SHARED / "fixtures" / "bluesky" / "jetstream_corpus" / "expected_v1.jsonl"
+LINES = [ln for ln in CAPTURE.read_text(encoding="utf-8").splitlines() if ln.strip()] if CAPTURE.exists() else []
+
+pytestmark = pytest.mark.skipif(not LINES, reason="the shared Jetstream capture is missing")
+
+
+def expected_counts() -> dict[str, int]:
+    """Independent read: creates per collection in the capture."""
+    c = Counter()
+    for ln in LINES:
+        ev = json.loads(ln)
+        if ev.get("kind") == "commit" and ev["commit"]["operation"] == "create":
+            c[ev["commit"]["collection"]] += 1
+    return {"like": c["app.bsky.feed.like"], "post": c["app.bsky.feed.post"],
+            "repost": c["app.bsky.feed.repost"], "follow": c["app.bsky.graph.follow"]}
+
+
+def stored_counts(con) -> dict[str, int]:
+    q = lambda sql: int(run_sql(con, sql)[0][0])  # noqa: E731
+    return {"like": q("SELECT count(*) FROM interactions WHERE type = 'like'"),
+            "post": q("SELECT count(*) FROM posts WHERE kind <> 'repost'"),
+            "repost": q("SELECT count(*) FROM posts WHERE kind = 'repost'"),
+            "follow": q("SELECT count(*) FROM interactions WHERE type = 'follow'")}
+
+
+class ReplayServer:
+    """A Jetstream-like websocket server in a thread: serves `frames` (text) with time_us >= cursor,
+    in order; `drop_after` closes the first connections after that many frames; `delay` between frames."""
+
+    def __init__(self, frames: list[str], *, drop_after: list[int] | None = None, delay: float = 0.0,
+                 loop_forever: bool = False) -> None:
+        self.frames, self.drop_after, self.delay = frames, list(drop_after or []), delay
+        self.loop_forever = loop_forever
+        self.cursors: list[int | None] = []
+        self.params: list[dict[str, list[str]]] = []
+        self.port = 0
+        self._ready = threading.Event()
+        self._stop: asyncio.Event | None = None
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._main()), daemon=True)
+
+    @staticmethod
+    def _tus(frame: str) -> int | None:
+        try:
+            v = json.loads(frame).get("time_us")
+            return v if isinstance(v, int) else None
+        except (ValueError, AttributeError):
+            return None
+
+    async def _handler(self, ws) -> None:
+        q = urllib.parse.parse_qs(urllib.parse.urlsplit(ws.request.path).query)
+        self.params.append(q)
+        cursor = int(q["cursor"][0]) if "cursor" in q else None
+        self.cursors.append(cursor)
+        limit = self.drop_after.pop(0) if self.drop_after else None
+        sent = 0
+        for f in self.frames:
+            t = self._tus(f)
+            if cursor is not None and t is not None and t < cursor:
+                continue
+            if limit is not None and sent >= limit:
+                return  # drop the connection mid-stream
+            await ws.send(f)
+            sent += 1
+            if self.delay:
+                await asyncio.sleep(self.delay)
+        await asyncio.sleep(30 if self.loop_forever else 0.2)
+
+    async def _main(self) -> None:
+        from websockets.asyncio.server import serve
+
+        self._stop = asyncio.Event()
+        async with serve(self._handler, "127.0.0.1", 0) as server:
+            self.port = server.sockets[0].getsockname()[1]
+            self._loop = asyncio.get_running_loop()
+            self._ready.set()
+            await self._stop.wait()
+
+    def __enter__(self) -> ReplayServer:
+        self._thread.start()
+        assert self._ready.wait(10)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(10)
+
+    @property
+    def url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/subscribe"
+
+
+def _cfg(url: str, **kw) -> L.ListenConfig:
+    return L.ListenConfig(url=url, backoff=(0.01, 0.05), batch_ms=50, **kw)
+
+
+def test_capture_counts_match_the_documented_ones():
+    assert expected_counts() == {"like": 105, "post": 17, "repost": 15, "follow": 6}
+
+
+def test_replay_with_drops_and_malformed_frames(store):
+    t = json.loads(LINES[40])["time_us"]
+    bad = ["{not json", json.dumps({"kind": "commit", "time_us": t}), json.dumps({"did": "did:plc:x", "time_us": t,
+                                                                                   "kind": "weird"})]
+    frames = LINES[:40] + bad + LINES[40:]
+    with ReplayServer(frames, drop_after=[25, 60]) as srv:
+        stats = L.listen(store, _cfg(srv.url, max_events=len(frames) + 200, duration=30))
+        assert srv.cursors[0] is None
+        assert len(srv.cursors) >= 3 and all(c is not None for c in srv.cursors[1:])  # resumed with a cursor
+    assert stored_counts(store.con) == expected_counts()
+    q = run_sql(store.con, "SELECT reason, raw FROM quarantine ORDER BY reason")
+    reasons = [r for r, _ in q]
+    # each malformed frame is quarantined once per delivery (the drops make the server resend some)
+    assert {r.split(" (")[0] for r in reasons} == {"not JSON", "not a Jetstream event", "unknown event kind 'weird'"}
+    assert any(raw == "{not json" for _, raw in q)
+    assert stats["reconnects"] >= 2
+    top = max(json.loads(ln)["time_us"] for ln in LINES)
+    assert run_sql(store.con, "SELECT cursor FROM listen_cursors")[0][0] == top
+
+
+def test_cursor_param_and_wanted_filters_on_the_url():
+    u = L.jetstream_url("ws://h/subscribe", ["app.bsky.feed.post", "app.bsky.graph.*"], ["did:plc:a"], 123)
+    q = urllib.parse.parse_qs(urllib.parse.urlsplit(u).query)
+    assert q == {"wantedCollections": ["app.bsky.feed.post", "app.bsky.graph.*"], "wantedDids": ["did:plc:a"],
+                 "cursor": ["123"]}
+    with pytest.raises(L.ListenError):
+        L.jetstream_url("http://h/subscribe", [], [], None)
+
+
+def test_restart_resumes_from_committed_cursor(tmp_path):
+    db = tmp_path / "s.duckdb"
+    with ReplayServer(LINES) as srv:
+        s = open_store(db)
+        L.listen(s, _cfg(srv.url, max_events=50, batch=10, collections=["app.bsky.feed.like"]))
+        cur = run_sql(s.con, "SELECT cursor FROM listen_cursors")[0][0]
+        s.close()
+        s = open_store(db)
+        n = len(srv.cursors)
+        L.listen(s, _cfg(srv.url, max_events=len(LINES), duration=30, batch=50, collections=["app.bsky.feed.like"]))
+        assert srv.cursors[n] == cur - L.LOOKBACK_US
+        assert srv.params[-1]["wantedCollections"] == ["app.bsky.feed.like"]
+        assert stored_counts(s.con) == expected_counts()
+        s.close()
+
+
+def test_kill_9_and_restart_equals_capture(tmp_path):
+    ws = tmp_path / "ws"
+    env = {**os.environ, "COLUMNS": "200"}
+    env.pop("LEADS_WORKSPACE", None)
+    r = subprocess.run([sys.executable, "-m", "socialleads", "init", str(ws)], env=env, capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 0, r.stderr
+    # one frame per 20 ms: ~3 s for the capture, so the kill lands mid-stream
+    with ReplayServer(LINES, delay=0.02, loop_forever=True) as srv:
+        cmd = [sys.executable, "-m", "socialleads", "listen", "--url", srv.url, "-w", str(ws), "--json",
+               "--batch", "5", "--batch-ms", "50"]
+        p = subprocess.Popen(cmd + ["--duration", "60"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True)
+        committed = 0
+        deadline = time.time() + 30
+        while time.time() < deadline:  # stats lines: wait until some, not all, is committed
+            line = p.stdout.readline()
+            if not line:
+                break
+            committed = json.loads(line).get("committed", 0)
+            if 20 <= committed < len(LINES) - 20:
+                break
+        os.kill(p.pid, signal.SIGKILL)
+        p.wait(10)
+        assert 0 < committed < len(LINES), committed
+        r = subprocess.run(cmd + ["--duration", "30", "--max-events", str(len(LINES))], env=env, capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        assert srv.cursors[-1] is not None
+    from socialleads.workspace import open_workspace
+    with open_workspace(ws, read_only=True) as w:
+        got = stored_counts(w.store.con)
+    assert got == expected_counts()
+
+
+def test_monitor_matches_counted_once(store):
+    posts = [json.loads(ln) for ln in LINES if '"app.bsky.feed.post"' in ln and '"create"' in ln]
+    word = next(w for p in posts for w in p["commit"]["record"]["text"].split() if w.isascii() and w.isalpha()
+                and len(w) > 4)
+    add_monitor(store, "m", word)
+    with ReplayServer(LINES, drop_after=[100]) as srv:
+        stats = L.listen(store, _cfg(srv.url, max_events=len(LINES) + 100, duration=30))
+    from socialleads.listen.monitors import count_matches
+    n = count_matches(store, word)
+    assert n >= 1
+    # the drop replays the first 100 frames, but matches count posts new to the store only
+    assert stats["matches"] == n
+
+
+# ---------------------------------------------------------------------------------------------- mastodon
+def _status(i: int, tag: str = "voltwise") -> dict:
+    return {"id": str(1000 + i), "uri": f"https://m.example/users/ann/statuses/{1000 + i}",
+            "url": f"https://m.example/@ann/{1000 + i}", "created_at": "2026-11-01T10:00:00.000Z",
+            "content": f"<p>Post {i} about <a href=\"https://m.example/tags/{tag}\">#<span>{tag}</span></a></p>",
+            "language": "en", "visibility": "public", "in_reply_to_id": None, "reblog": None,
+            "account": {"id": "1", "acct": "ann", "username": "ann", "url": "https://m.example/@ann",
+                        "display_name": "Ann"},
+            "mentions": [{"id": "2", "acct": "bob@other.example", "username": "bob",
+                          "url": "https://other.example/@bob"}],
+            "tags": [{"name": tag, "url": f"https://m.example/tags/{tag}"}], "media_attachments": []}
+
+
+class SSEHandler(BaseHTTPRequestHandler):
+    events: list[str] = []
+    seen: list[tuple[str, str | None]] = []
+
+    def do_GET(self):  # noqa: N802
+        type(self).seen.append((self.path, self.headers.get("Authorization")))
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.end_headers()
+        self.wfile.write(b":)\n\n")
+        for e in type(self).events:
+            self.wfile.write(e.encode())
+            self.wfile.flush()
+        time.sleep(0.3)
+
+    def log_message(self, *a):
+        pass
+
+
+def test_mastodon_sse_hashtag_stream(store):
+    ev = [f"event: update\ndata: {json.dumps(_status(i))}\n\n" for i in range(3)]
+    ev.append("event: update\ndata: {broken\n\n")
+    ev.append(f"event: update\ndata: {json.dumps(_status(9) | {'reblog': _status(7), 'content': ''})}\n\n")
+    ev.append("event: delete\ndata: 1001\n\n")
+    SSEHandler.events, SSEHandler.seen = ev, []
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), SSEHandler)
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    try:
+        cfg = L.ListenConfig(mastodon=f"http://127.0.0.1:{srv.server_port}", hashtag="#voltwise", token="tok",
+                             max_events=len(ev), duration=8, backoff=(0.01, 0.05), batch_ms=50)
+        stats = L.listen(store, cfg)
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    path, auth = SSEHandler.seen[0]
+    assert path == "/api/v1/streaming/hashtag?tag=voltwise" and auth == "Bearer tok"
+    assert stats["committed"] == len(ev) and stats["quarantined"] == 1
+    rows = dict(run_sql(store.con, "SELECT post_key, kind FROM posts"))
+    assert len(rows) == 5  # statuses 0, 1, 2, the boost (9) and the boosted status (7)
+    assert rows["https://m.example/users/ann/statuses/1009"] == "repost"
+    deleted = run_sql(store.con, "SELECT post_key FROM posts WHERE is_deleted")
+    assert deleted == [("https://m.example/users/ann/statuses/1001",)]
+    ents = run_sql(store.con, "SELECT etype, value, target_account_key FROM post_entities "
+                              "WHERE post_key LIKE '%1000' ORDER BY etype")
+    assert ents == [("hashtag", "voltwise", None), ("mention", "@bob@other.example", "acct:bob@other.example")]
+    text = run_sql(store.con, "SELECT text FROM posts WHERE post_key LIKE '%1000'")[0][0]
+    assert "Post 0 about #voltwise" in text
+
+
+def test_backoff_grows_with_jitter():
+    import random
+    d = L.backoff_delays(0.5, 30.0, random.Random(1))
+    xs = [next(d) for _ in range(12)]
+    caps = [min(30.0, 0.5 * 2 ** i) for i in range(12)]
+    assert all(0 <= x <= c for x, c in zip(xs, caps, strict=True))
+    assert len(set(xs)) == 12
