@@ -15,6 +15,7 @@ import ibis
 from ibis.expr.types import Table
 
 from socialleads.metrics.actions import in_window, owner_actions_targets
+from socialleads.metrics.asof import asof_left
 from socialleads.metrics.followers import (
     ALL,
     FOLLOWS,
@@ -213,7 +214,7 @@ def per_post(aud: Audience, w: Window, actions: Table) -> Table | None:
     j = op.left_join(stats, "post_key").select(
         "post_key", "platform", "created_at", engagers=ibis._.engagers.fill_null(0),
         reposts=ibis._.reposts.fill_null(0))
-    x = j.asof_join(steps, on=j.created_at >= steps.ts, predicates="platform")
+    x = asof_left(j, steps.select("platform", "ts", "n"), "created_at", "ts", ["platform"])
     x = x.select("post_key", "platform", "created_at", "engagers", "reposts", followers=x.n)
     ok = x.followers.notnull() & (x.followers > 0)
     return x.mutate(reactivity=ibis.ifelse(ok, x.engagers / x.followers.cast("float64"), ibis.null()),

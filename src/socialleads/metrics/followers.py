@@ -25,6 +25,7 @@ import ibis
 import pyarrow as pa
 from ibis.expr.types import Table
 
+from socialleads.metrics.asof import asof_left
 from socialleads.metrics.tables import Tables
 from socialleads.metrics.window import naive
 
@@ -190,7 +191,7 @@ def _cum_at(trans: Table, instants: list[dt.datetime], platforms: list[str] | No
     cum = agg.mutate(cum=agg.d.sum().over(ibis.cumulative_window(
         group_by=[agg[k] for k in keys] or None, order_by=agg.ts)))
     inst = _instants(instants, platforms)
-    j = inst.asof_join(cum, on=inst.t >= cum.ts, predicates=keys or ())
+    j = asof_left(inst, cum, "t", "ts", keys)
     res = j.select("i", *keys, n=j.cum.fill_null(0)).order_by("i", *keys).to_pyarrow().to_pylist()
     return [int(r["n"]) for r in res]
 
@@ -198,7 +199,7 @@ def _cum_at(trans: Table, instants: list[dt.datetime], platforms: list[str] | No
 def _latest_snapshot_per_account(aud: Audience, inst: Table, times: Table) -> Table:
     """(i, t, account_key, platform, observed_at): each owner account's latest snapshot at or before t."""
     grid = inst.cross_join(_owner_accounts(aud))
-    j = grid.asof_join(times, on=grid.t >= times.observed_at, predicates="account_key")
+    j = asof_left(grid, times, "t", "observed_at", ["account_key"])
     return j.select("i", "t", "account_key", "platform", "observed_at").filter(ibis._.observed_at.notnull())
 
 
@@ -222,7 +223,7 @@ def _metric_counts_at(aud: Audience, instants: list[dt.datetime],
     times = ms.group_by(account_key=ms.subject_key, observed_at=ms.observed_at).aggregate(
         followers=ms.followers.max())
     grid = _instants(instants).cross_join(_owner_accounts(aud))
-    j = grid.asof_join(times, on=grid.t >= times.observed_at, predicates="account_key")
+    j = asof_left(grid, times, "t", "observed_at", ["account_key"])
     j = j.select("i", "account_key", "platform", "observed_at", "followers").filter(
         ibis._.observed_at.notnull())
     per_p = j.group_by("i", "platform").aggregate(n=j.followers.sum()).to_pyarrow().to_pylist()
@@ -264,7 +265,7 @@ def followers_among(aud: Audience, candidates: Table) -> Table:
         fs = aud.t.follower_snapshots.filter(aud.t.follower_snapshots.account_key.isin(aud.owner))
         times = fs.select("account_key", "observed_at").distinct()
         grid = c.select("t").distinct().cross_join(_owner_accounts(aud))
-        j = grid.asof_join(times, on=grid.t >= times.observed_at, predicates="account_key")
+        j = asof_left(grid, times, "t", "observed_at", ["account_key"])
         chosen = j.select("t", "account_key", "observed_at").filter(ibis._.observed_at.notnull())
         m = chosen.join(fs, ["account_key", "observed_at"]).select("t", actor_key=fs.follower_key)
         return c.join(m, ["t", "actor_key"]).select("t", "actor_key").distinct()

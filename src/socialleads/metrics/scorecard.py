@@ -23,7 +23,7 @@ from socialleads.metrics.followers import (
 from socialleads.metrics.listen import listen_summary
 from socialleads.metrics.result import Metric
 from socialleads.metrics.stages import NOT_YET, StageContext, stage_sections
-from socialleads.metrics.tables import tables_for
+from socialleads.metrics.tables import Tables, tables_for
 from socialleads.metrics.window import UTC, Window, window_for
 
 AUDIENCE_KEYS = ("followers", "followers_start", "net_growth", "gained", "lost", "growth_rate", "reactivity",
@@ -38,9 +38,9 @@ def _window_days(config: Any, window_days: int | None) -> int:
     return int(window_days or getattr(config, "window_days", None) or 90)
 
 
-def _prepare(store: Any, owner_keys: list[str], config: Any,
-             window_days: int | None) -> tuple[Audience, Window | None]:
-    t = tables_for(store)
+def _prepare(store: Any, owner_keys: list[str], config: Any, window_days: int | None,
+             tables: Tables | None = None) -> tuple[Audience, Window | None]:
+    t = tables if tables is not None else tables_for(store)
     return audience_for(t, owner_keys), window_for(t, _window_days(config, window_days))
 
 
@@ -134,10 +134,46 @@ def _day_instants(w: Window) -> tuple[list[str], list[dt.datetime]]:
     return dates, instants
 
 
+SPARK_ONLY = ("not available on --engine spark without the workspace's store: this section is computed "
+              "by DuckDB (open the workspace, or run without --engine spark)")
+
+
+def _other_sections(store: Any, owner_keys: list[str], w: Window | None, config: Any,
+                    audience: dict[str, Any]) -> dict[str, Any]:
+    """listen + the four stage sections (computed on the workspace's DuckDB store)."""
+    if store is None:
+        from socialleads.metrics.stages import STAGES, unavailable
+
+        return {k: unavailable(SPARK_ONLY) for k in STAGES}
+    out = {"listen": listen_summary(store, owner_keys, w)}
+    out.update(stage_sections(StageContext(store, owner_keys, w, config, audience)))
+    return out
+
+
+def _materialize(aud: Audience) -> tuple[Any, Any]:
+    """Actions on O, read by most figures, materialized once: (table, release)."""
+    if not aud.owner:
+        return None, lambda: None
+    backend = aud.t.backend
+    if backend.name == "duckdb":
+        # A DuckDB temp table (works on a read-only store too). Ibis' own Table.cache()/release() fails
+        # to drop the table on DuckDB 2.0, so it is dropped with one raw DuckDB statement.
+        name = f"leads_actions_{uuid.uuid4().hex}"
+        table = backend.create_table(name, all_actions_on_owner(aud), temp=True)
+        return table, lambda: backend.con.execute(f'DROP TABLE IF EXISTS temp.main."{name}"')
+    cached = all_actions_on_owner(aud).cache()  # Spark: a persisted DataFrame
+    return cached, cached.release
+
+
 def scorecard_and_series(store: Any, owner_keys: list[str], config: Any, window_days: int | None = None,
-                         series: bool = True) -> dict[str, Any]:
-    """{'scorecard': ..., 'series': ... or None}: one pass shared by the report."""
-    aud, w = _prepare(store, owner_keys, config, window_days)
+                         series: bool = True, tables: Tables | None = None) -> dict[str, Any]:
+    """{'scorecard': ..., 'series': ... or None}: one pass shared by the report.
+
+    `tables`: run the audience figures on these Ibis tables (e.g. `socialleads.engine.spark.spark_tables`)
+    instead of the store's DuckDB tables; the other sections still come from `store` (None: they say
+    they are not available)."""
+    aud, w = _prepare(store, owner_keys, config, window_days, tables)
+    engine = aud.t.backend.name
     audience: dict[str, Any] = {}
     unavailable: dict[str, str] = {}
     if w is None:
@@ -146,24 +182,17 @@ def scorecard_and_series(store: Any, owner_keys: list[str], config: Any, window_
             unavailable[k] = NO_DATA
         audience.update(window=None, per_platform={}, follower_source=aud.source, untimed_actions=0,
                         returning_week=None, unavailable=unavailable)
-        card = {"workspace": getattr(config, "name", None), "audience": audience,
-                "listen": listen_summary(store, owner_keys, None)}
-        card.update(stage_sections(StageContext(store, list(owner_keys), None, config, audience)))
+        card = {"workspace": getattr(config, "name", None), "engine": engine, "audience": audience}
+        card.update(_other_sections(store, list(owner_keys), None, config, audience))
         return {"scorecard": card, "series": None if not series else _empty_series()}
-    # Actions on O are read by most figures: materialize them once as a DuckDB temp table (works on a
-    # read-only store too) instead of re-running the semi-join over all interactions in every query.
-    # (Ibis' own Table.cache()/release() fails to drop the table on DuckDB 2.0, so the temp table is
-    # created through the backend and dropped with one raw DuckDB statement.)
-    name = f"leads_actions_{uuid.uuid4().hex}"
-    cached = aud.t.backend.create_table(name, all_actions_on_owner(aud), temp=True) if aud.owner else None
+    cached, release = _materialize(aud)
     try:
         out = _compute(aud, w, config, cached, series)
     finally:
-        if cached is not None:
-            aud.t.backend.con.execute(f'DROP TABLE IF EXISTS temp.main."{name}"')
+        release()
     card = out["scorecard"]
-    card["listen"] = listen_summary(store, list(aud.owner), w)
-    card.update(stage_sections(StageContext(store, list(aud.owner), w, config, card["audience"])))
+    card["engine"] = engine
+    card.update(_other_sections(store, list(aud.owner), w, config, card["audience"]))
     return out
 
 

@@ -1,0 +1,50 @@
+"""Run the scorecard on the engine a workspace asks for (`--engine`, else `engine` in leads.toml)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from socialleads.engine import ENGINES
+from socialleads.errors import LeadsError
+
+
+class EngineError(LeadsError):
+    exit_code = 2
+
+
+def dataset_for(ws: Any, parquet: Path | None) -> Path:
+    """The Parquet dataset to run on: `parquet` as given, else `<workspace>/parquet`, (re)written from the
+    store when it is missing or older than the store."""
+    from socialleads.engine.parquet import MANIFEST, write_dataset
+
+    if parquet is not None:
+        return Path(parquet)
+    root = Path(ws.root) / "parquet"
+    manifest = root / MANIFEST
+    db = Path(ws.store.path) if ws.store.path else None
+    if not manifest.is_file() or (db is not None and db.stat().st_mtime > manifest.stat().st_mtime):
+        write_dataset(ws.store, root)
+    return root
+
+
+def scorecard_on(ws: Any, engine: str | None = None, *, master: str | None = None, parquet: Path | None = None,
+                 window_days: int | None = None, series: bool = False) -> dict[str, Any]:
+    """{'scorecard', 'series'} on DuckDB (the store) or on Spark (the audience figures over the Parquet
+    dataset; the other sections still from the store)."""
+    from socialleads.metrics.scorecard import scorecard_and_series
+
+    engine = engine or getattr(ws.config, "engine", None) or "duckdb"
+    if engine not in ENGINES:
+        raise EngineError(f"--engine: expected one of {', '.join(ENGINES)}, got {engine!r}")
+    if engine == "duckdb":
+        return scorecard_and_series(ws.store, ws.owner_keys(), ws.config, window_days, series=series)
+    from socialleads.engine.spark import spark_session, spark_tables
+
+    root = dataset_for(ws, parquet)
+    session = spark_session(master)
+    tables = spark_tables(session, root)
+    return scorecard_and_series(ws.store, ws.owner_keys(), ws.config, window_days, series=series, tables=tables)
+
+
+__all__ = ["EngineError", "dataset_for", "scorecard_on"]
