@@ -118,3 +118,69 @@ def mentions_command(
         when = r["created_at"].strftime("%Y-%m-%d %H:%M") if r["created_at"] is not None else "?"
         t.add_row(when, r["platform"], escape(r["author"] or "?"), escape((r["text"] or "")[:200]))
     console.print(t)
+
+
+def topics_command(
+    refit: Annotated[bool, typer.Option("--refit", help="Fit again even if topics are stored.")] = False,
+    k: Annotated[int | None, typer.Option("--k", min=1, help="Number of topics (default ≈ √(sample/50)).")] = None,
+    period: Annotated[int, typer.Option("--period-days", min=1, help="Days per growth period.")] = 7,
+    as_json: JsonOpt = False,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Topics of the stored posts: label, size, growth, net sentiment, and the outlier share."""
+    from socialleads.listen.topics import fit_topics, has_topics, topic_summary
+    from socialleads.workspace import open_workspace
+
+    with user_errors(), open_workspace(workspace) as ws:
+        fitted = fit_topics(ws.store, k=k) if refit or k is not None or not has_topics(ws.store) else None
+        summ = topic_summary(ws.store, period_days=period)
+    if as_json:
+        print_json({**summ, "fit": fitted})
+        return
+    from rich.markup import escape
+    from rich.table import Table
+
+    share = summ.get("outlier_share")
+    t = Table(title=f"topics: {summ.get('n_topics', 0)} over {summ.get('posts') or 0:,} posts; outliers "
+                    f"{'n/a' if share is None else f'{100 * share:.1f}%'}", title_justify="left",
+              caption=f"growth = (last {period} d + 1) / (previous {period} d + 1); net = (pos − neg)/(pos + neg)",
+              caption_justify="left")
+    for col, just in (("id", "right"), ("label", "left"), ("size", "right"), ("growth", "right"),
+                      ("net sentiment", "right"), ("questions", "right")):
+        t.add_column(col, justify=just)  # type: ignore[arg-type]
+    for r in summ["topics"]:
+        net = "n/a" if r["net_sentiment"] is None else f"{r['net_sentiment']:+.2f}"
+        t.add_row(str(r["topic_id"]), escape(r["label"] or ""), f"{r['size']:,}", f"{r['growth']:.2f}", net,
+                  f"{r['questions']:,}")
+    console.print(t)
+    if summ.get("unassigned"):
+        console.print(f"{summ['unassigned']:,} post(s) arrived after the fit: run `leads topics --refit`.")
+
+
+def questions_command(
+    topic: Annotated[int | None, typer.Option("--topic", help="Only this topic id (see `leads topics`).")] = None,
+    per_topic: Annotated[int, typer.Option("--per-topic", min=1, help="Questions shown per topic.")] = 3,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Topics shown.")] = 10,
+    as_json: JsonOpt = False,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Hot questions: question posts grouped by topic, by volume and the askers' followers."""
+    from socialleads.errors import LeadsError
+    from socialleads.listen.questions import hot_questions
+    from socialleads.workspace import open_workspace
+
+    with user_errors(), open_workspace(workspace) as ws:
+        out = hot_questions(ws.store, topic=topic, per_topic=per_topic, limit=limit)
+        if not out["available"]:
+            raise LeadsError(out["reason"])
+    if as_json:
+        print_json(out)
+        return
+    from rich.markup import escape
+
+    for tp in out["topics"]:
+        console.print(f"[bold]{tp['topic_id']}: {escape(tp['label'] or '')}[/bold] — {tp['questions']:,} question(s) "
+                      f"from {tp['askers']:,} asker(s), {tp['asker_followers']:,} followers")
+        for q in tp["top"]:
+            who = q["handle"] or q["author_key"] or "?"
+            console.print(f"  • {escape(who)} ({q['followers']:,}): {escape((q['text'] or '')[:160])}")

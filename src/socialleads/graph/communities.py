@@ -30,25 +30,14 @@ import scipy.sparse as sp
 from socialleads.errors import NotInstalled
 from socialleads.graph.build import Graph, GraphError, _check_window, interaction_graph
 from socialleads.store import Store
+from socialleads.text.terms import STOP_WORDS as _STOP_WORDS
 
 #: Leiden iterations: igraph's default (2). Iterating to a fixed point (-1) took > 4 min on a
 #: structureless 1 M-edge graph here for +0.006 modularity.
 N_ITERATIONS = 2
 
-#: A small English stop-word list for the top terms (function words, pronouns, auxiliaries, and the
-#: web noise left after removing URLs and @handles).
-STOP_WORDS = frozenset("""
-a about above after again against all also am an and any are aren't as at be because been before being
-below between both but by can can't cannot could couldn't did didn't do does doesn't doing don't down
-during each few for from further get got had hadn't has hasn't have haven't having he he'd he'll he's her
-here here's hers herself him himself his how how's i i'd i'll i'm i've if in into is isn't it it's its
-itself just let's like me more most much mustn't my myself no nor not now of off on once one only or other
-ought our ours ourselves out over own rt same shan't she she'd she'll she's should shouldn't so some such
-than that that's the their theirs them themselves then there there's these they they'd they'll they're
-they've this those through to too under until up us very via was wasn't we we'd we'll we're we've were
-weren't what what's when when's where where's which while who who's whom why why's will with won't would
-wouldn't you you'd you'll you're you've your yours yourself yourselves amp http https www com
-""".split())
+#: The stop words of the top terms (shared with topics: socialleads.text.terms).
+STOP_WORDS = _STOP_WORDS
 
 
 @dataclass(frozen=True)

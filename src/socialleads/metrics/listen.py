@@ -21,7 +21,10 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from socialleads.listen.questions import hot_questions
 from socialleads.listen.spikes import BASELINE_HOURS, detect_spikes, hourly_series
+from socialleads.listen.topics import topic_summary
+from socialleads.metrics.stages import Check, grade
 from socialleads.metrics.window import Window, naive
 
 RUN_ENRICH = "not available: no text signals yet (run `leads enrich`)"
@@ -32,6 +35,9 @@ KEYS = ("mentions", "scored_mentions", "unscored_mentions", "sentiment_counts", 
 SENTIMENT_KEYS = ("sentiment_counts", "negative_share", "neutral_share", "positive_share", "net_sentiment",
                   "questions", "question_share", "spike_alerts")
 TOP_POSTS = 3
+TOP_TOPICS = 10
+DEFAULT_SLA_HOURS = 24.0
+ACTED_TARGET = 0.8
 
 _MENTIONS_SQL = """
 WITH o AS (SELECT unnest(?::VARCHAR[]) AS k),
@@ -75,7 +81,70 @@ def _share(a: int, b: int) -> float | None:
 
 
 def listen_summary(store: Any, owner_keys: list[str], window: Window | None, *, k: float = 2.0,
-                   alpha: float = 0.01, cooldown: int = 6) -> dict[str, Any]:
+                   alpha: float = 0.01, cooldown: int = 6, sla_hours: float = DEFAULT_SLA_HOURS,
+                   acted_target: float = ACTED_TARGET) -> dict[str, Any]:
+    """The `listen` section of the scorecard, JSON-ready, with the topics, hot questions, the
+    listened-and-acted rate, and Listen's ``grade`` and ``evidence``.
+
+    Figures of `mentions_summary` (see there), plus: ``topics`` (`topic_summary`: the top topics with
+    growth and net sentiment, and the outlier share; ``available`` False with "run `leads topics`"
+    when none are stored), ``hot_questions`` (`hot_questions`), ``listened_and_acted`` {items, acted,
+    rate, sla_hours} (METRICS §1: inbound questions and negative mentions of O in W that got a reply
+    from O within the SLA).
+
+    Grade rule (socialleads.metrics.stages.grade over these checks; a check whose value is missing
+    does not count): listened-and-acted rate ≥ ``acted_target`` (0.8 by default: METRICS gives no
+    number, 0.8 is our default, as for response rate), net sentiment of mentions ≥ 0 (more positive
+    than negative), and no negative-mention spike in W (≤ 0 alerts).
+    """
+    out = mentions_summary(store, owner_keys, window, k=k, alpha=alpha, cooldown=cooldown)
+    out["topics"] = topic_summary(store, limit=TOP_TOPICS)
+    out["hot_questions"] = hot_questions(store, per_topic=3, limit=TOP_TOPICS)
+    acted = _listened_and_acted(store, owner_keys, window, sla_hours) if out.get("available") else None
+    out["listened_and_acted"] = acted
+    alerts = out.get("spike_alerts")
+    checks = [
+        Check("listened-and-acted rate", acted["rate"] if acted else None, acted_target, "min",
+              f"inbound questions and negative mentions answered by O within {sla_hours:g} h (default target)"),
+        Check("net sentiment of mentions", out.get("net_sentiment"), 0.0, "min", "(pos − neg)/(pos + neg) ≥ 0"),
+        Check("negative-mention spikes in W", None if alerts is None else len(alerts), 0, "max",
+              "METRICS §1 spike rule on the hourly negative mentions"),
+    ]
+    out["grade"] = grade(checks)
+    out["evidence"] = [c.to_json() for c in checks]
+    return out
+
+
+_ACTED_SQL = """
+WITH o AS (SELECT unnest(?::VARCHAR[]) AS k),
+items AS (SELECT unnest(?::VARCHAR[]) AS post_key, unnest(?::TIMESTAMP[]) AS t),
+r AS (SELECT reply_to_key, min(coalesce(created_at, sort_at)) AS rt FROM posts
+      WHERE author_key IN (SELECT k FROM o) AND reply_to_key IN (SELECT post_key FROM items) GROUP BY ALL)
+SELECT count(*), count(*) FILTER (WHERE r.rt IS NOT NULL AND r.rt <= items.t + to_microseconds(CAST(? AS BIGINT)))
+FROM items LEFT JOIN r ON r.reply_to_key = items.post_key
+"""
+
+
+def _listened_and_acted(store: Any, owner_keys: list[str], window: Window | None,
+                        sla_hours: float) -> dict[str, Any] | None:
+    """Inbound questions and negative mentions of O in W, and how many O replied to within the SLA."""
+    owners = sorted({str(x) for x in owner_keys or []})
+    if window is None or not owners or _signals_state(store.con) is not None:
+        return None
+    w0, w1 = naive(window.start), naive(window.end)
+    tbl = store.con.sql(_MENTIONS_SQL.format(signals=_SIGNALS[0], join=_SIGNALS[1]),
+                        params=[owners, w0, w1]).to_arrow_table()
+    lab = np.asarray(tbl.column("sentiment_label").to_pylist(), dtype=object)
+    isq = np.asarray(tbl.column("is_question").fill_null(False).to_numpy(zero_copy_only=False), bool)
+    sel = np.flatnonzero(isq | (lab == "negative"))
+    keys = np.asarray(tbl.column("post_key").to_pylist(), dtype=object)[sel].tolist()
+    times = tbl.column("t").to_numpy().astype("datetime64[us]")[sel].astype(dt.datetime).tolist()
+    n, ok = store.con.execute(_ACTED_SQL, [owners, keys, times, int(sla_hours * 3_600_000_000)]).fetchall()[0]
+    return {"items": int(n), "acted": int(ok), "rate": ok / n if n else None, "sla_hours": sla_hours}
+
+
+def mentions_summary(store: Any, owner_keys: list[str], window: Window | None, *, k: float = 2.0,
+                     alpha: float = 0.01, cooldown: int = 6) -> dict[str, Any]:
     """The `listen` section of the scorecard, JSON-ready.
 
     Keys: ``available``, ``window``, ``mentions`` (of O in W), ``mentions_by_platform``,
@@ -171,4 +240,4 @@ def _alerts(con: Any, tbl: pa.Table, t: np.ndarray, neg: np.ndarray, lo: dt.date
     return out
 
 
-__all__ = ["RUN_ENRICH", "listen_summary"]
+__all__ = ["ACTED_TARGET", "RUN_ENRICH", "listen_summary", "mentions_summary"]

@@ -15,6 +15,7 @@ from plotly.offline import get_plotlyjs
 from socialleads.metrics.scorecard import scorecard_and_series
 from socialleads.metrics.stages import STAGE_NAMES
 from socialleads.report.charts import audience_figures
+from socialleads.report.listen import render as render_listen
 from socialleads.report.parts import CSS, esc, figure_div, grade_block, num, pct, tile
 
 # stage -> module exposing render(section: dict) -> str (the stage's own tables and charts; the grade
@@ -58,32 +59,6 @@ def _tiles(a: dict[str, Any]) -> str:
               f"of {goal['target']:,}" + (f" by {goal['by']}" if goal and goal.get("by") else "") if goal else ""),
     ]
     return '<div class="tiles">' + "".join(tiles) + "</div>"
-
-
-def _listen(ls: dict[str, Any] | None) -> str:
-    """The Listen section: mentions of the owner in the window, their sentiment, questions, alerts."""
-    if not ls or not ls.get("available"):
-        return f'<div class="stage">{esc((ls or {}).get("reason", "not available"))}</div>'
-    un = ls.get("unavailable") or {}
-    tiles = "".join([
-        tile("Mentions", ls.get("mentions"), num, un.get("mentions"), "of the owner in the window"),
-        tile("Negative", ls.get("negative_share"), pct, un.get("negative_share"), "share of scored mentions"),
-        tile("Net sentiment", ls.get("net_sentiment"), lambda v: f"{v:+.2f}", un.get("net_sentiment"),
-              "(pos − neg) / (pos + neg)"),
-        tile("Questions", ls.get("questions"), num, un.get("questions"), "among the mentions"),
-    ])
-    alerts = ls.get("spike_alerts")
-    if alerts:
-        rows = "".join(
-            f"<li>{esc(str(a.get('start'))[:16])} → {esc(str(a.get('end'))[:16])}: peak {esc(a.get('peak_count'))} "
-            f"negative mentions in an hour (baseline {esc(round(float(a.get('baseline_mean') or 0), 2))})</li>"
-            for a in alerts)
-        alert_html = f"<h3>Negative-mention spikes</h3><ul>{rows}</ul>"
-    elif alerts is None:
-        alert_html = f"<p>{esc(un.get('spike_alerts', 'spike alerts not available'))}</p>"
-    else:
-        alert_html = "<p>No negative-mention spike in the window.</p>"
-    return f'<div class="tiles">{tiles}</div>{alert_html}'
 
 
 def stage_html(stage: str, section: dict[str, Any]) -> str:
@@ -136,7 +111,7 @@ def render_report(card: dict[str, Any], series: dict[str, Any] | None) -> str:
 {untimed_note}
 {''.join(charts)}
 <h2>Listen</h2>
-{_listen(card.get("listen"))}
+{render_listen(card.get("listen"))}
 {stages}
 <footer>Definitions: METRICS.md §0 and docs/audience-definitions.md. Generated {generated} by socialleads.
 Figures marked n/a are not available from the imported sources; the note says what would supply them.</footer>
