@@ -1,0 +1,1 @@
+"""Content classes, account profiles, stage of influence and the coach (METRICS §5–§6)."""
