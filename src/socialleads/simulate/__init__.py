@@ -18,6 +18,7 @@ import numpy as np
 from socialleads.simulate import owner as ow
 from socialleads.simulate.artifacts import write_accounts, write_follows, write_funnel, write_leads_toml
 from socialleads.simulate.engine import Engine, Limits
+from socialleads.simulate.experiments import ExperimentPlan
 from socialleads.simulate.text import TOPICS
 from socialleads.simulate.timeline import chunk_times, plan_crisis_window, plan_timeline
 from socialleads.simulate.truth import Book, iso
@@ -48,6 +49,7 @@ def simulate(out_dir: Path, posts: int, seed: int = 0, days: int = 365,
     tl = plan_timeline(rng, posts - len(plan.t), days, limits.chunk_posts, window)
     book = Book(world.n, tl.start, END, WINDOW_DAYS)
     eng = Engine(rng, world, plan, tl, book, limits)
+    eng.exp = exps = ExperimentPlan(seed, plan, END + 1 - days * DAY, END)
     write_accounts(out_dir / "accounts.jsonl", world)
     pw = PartWriter(out_dir, "posts", limits.part_lines)
     iw = PartWriter(out_dir, "interactions", limits.part_lines)
@@ -76,6 +78,8 @@ def simulate(out_dir: Path, posts: int, seed: int = 0, days: int = 365,
     write_leads_toml(out_dir / "leads.toml", world, aud["followers_end"])
     truth = _truth(seed, posts, days, world, plan, tl, book, eng, aud, follows, clicks, conversions, by_campaign)
     truth["files"] = {"posts": pw.files, "interactions": iw.files}
+    truth["counts"]["experiment_assignments"] = exps.write(out_dir, world, plan)
+    truth["experiments"] = exps.truth(world, plan)
     with open(out_dir / TRUTH_POSTS, "w", encoding="utf-8") as fh:
         fh.writelines(json.dumps(r, sort_keys=True, separators=(",", ":")) + "\n" for r in eng.owner_truth)
     truth["files"]["owner_posts_truth"] = TRUTH_POSTS

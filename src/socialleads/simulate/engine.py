@@ -15,6 +15,7 @@ import numpy as np
 import pyarrow as pa
 
 from socialleads.simulate import owner as ow
+from socialleads.simulate.experiments import ExperimentPlan
 from socialleads.simulate.text import LANGS, ST_COMPLAINT, ST_NEGATIVE, ST_POSITIVE, ST_QUESTION, TOPICS, Vocab
 from socialleads.simulate.timeline import Timeline
 from socialleads.simulate.truth import Book
@@ -193,6 +194,7 @@ class Engine:
         self.owner_truth: list[dict[str, object]] = []  # one row per emitted owner post (truth_owner_posts.jsonl)
         self.posts_by_lang = dict.fromkeys(LANGS, 0)
         self.owner_keys = world.key.to_pylist()[:3]
+        self.exp: ExperimentPlan | None = None  # planted experiments (simulate/experiments.py)
 
     # -------------------------------------------------------------------------------------------- chunk
     def chunk(self, t_all: np.ndarray, cr_all: np.ndarray, c0: int, c1: int) -> tuple[list[pa.Array], list[pa.Array]]:
@@ -225,6 +227,9 @@ class Engine:
         # targets on the owner ---------------------------------------------------------------------------
         otgt = np.where(eng & (kind != ORIG), S.owner_target(rng, t), -1)
         kind = np.where(eng & (kind != ORIG) & (otgt < 0), ORIG, kind)
+        if self.exp is not None:
+            on_post = eng & (kind != ORIG)
+            self.exp.acted(otgt[on_post], author[on_post])
         # generic targets in the pool of recent world posts -----------------------------------------------
         # only the tail of the pool that a target of this chunk can reach (see Platform.reach)
         P, lo = S.pool, S.reach(c0)
@@ -383,6 +388,8 @@ class Engine:
             h_t = h_ta = h_tseq = h_tt = np.zeros(0, np.int64)
             cand = S.held
         kept = self._first_likes(S, cand, c1)
+        if self.exp is not None:
+            kept = self.exp.thin(kept)
         o_own = kept["oi"] >= 0
         actors = np.concatenate([kept["actor"], np.full(len(h_t), S.p)])
         times = np.concatenate([kept["t"], h_t])

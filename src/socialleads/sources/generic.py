@@ -173,6 +173,9 @@ def route_sql(spec: R.RecordSpec, src: str, run_id: str, default_source: str, se
         return f"""INSERT INTO stg_conversions SELECT coalesce(nullif(j.conversion_key, ''), {key}), t_occurred_at,
               nullif(j.visitor_key, ''), nullif(j.url, ''), {", ".join(_utm("j.url", u) for u in R.UTM)},
               nullif(j.goal, ''), try_cast(j.value AS DOUBLE), nullif(j.currency, ''), {tail} FROM {rows}"""
+    if spec.name == "experiment_assignment":
+        return f"""INSERT INTO stg_experiment_assignments SELECT j.post_key, j.experiment, j.variant, {s}, extra,
+              '{run_id}', {seq}, {reason} FROM {rows}"""
     raise AssertionError(spec.name)
 
 

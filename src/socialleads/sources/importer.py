@@ -28,6 +28,11 @@ from socialleads.store.db import run_sql
 
 FLUSH_ROWS = 1_000_000
 SOURCE = "generic"
+# Experiment assignments (migration 007): whole-row facts keyed by (post, experiment), first wins.
+EXPERIMENTS = M.TableMerge(
+    "experiment_assignments", ("post_key", "experiment"),
+    ("post_key", "experiment", "variant", "source", "extra", "ingest_run_id"), keyed=False,
+)
 
 
 @dataclass
@@ -58,6 +63,7 @@ class ImportSummary:
             "metrics_snapshots": a.get("metrics_snapshots", 0),
             "clicks": a.get("clicks", 0),
             "conversions": a.get("conversions", 0),
+            "experiment_assignments": a.get("experiment_assignments", 0),
             "quarantined": self.quarantined,
             "new": dict(self.new),
             "updated": dict(self.updated),
@@ -144,7 +150,7 @@ class _Run:
         run_sql(con, "INSERT INTO stg_interactions " + " UNION ALL ".join(derived))
         run_sql(con, "DROP TABLE batch_posts")
         self._merge(M.INTERACTIONS)
-        for m in (M.FOLLOWER_SNAPSHOTS, M.METRICS_SNAPSHOTS, M.CLICKS, M.CONVERSIONS):
+        for m in (M.FOLLOWER_SNAPSHOTS, M.METRICS_SNAPSHOTS, M.CLICKS, M.CONVERSIONS, EXPERIMENTS):
             self._merge(m)
 
     def _merge(self, m: M.TableMerge) -> None:
@@ -185,6 +191,9 @@ def _new_run(store: Store, path: Path, fmt: str | None, source: str, skipped: li
             [run_id, source, json.dumps({"path": str(path), "format": fmt or "auto", "tool": "socialleads",
                                          "version": __version__})])
     M.create_staging(store.con)
+    run_sql(store.con, "CREATE OR REPLACE TEMP TABLE stg_experiment_assignments AS SELECT "
+                       f"{', '.join(EXPERIMENTS.columns)}, 0::BIGINT AS seq, NULL::VARCHAR AS reason "
+                       "FROM experiment_assignments LIMIT 0")
     return ImportSummary(run_id=run_id, skipped=skipped)
 
 

@@ -80,8 +80,16 @@ CONVERSION = RecordSpec(
     floats=("value",), file_stems=("conversions",),
 )
 
+# An experiment assignment: post `post_key` is in variant `variant` of experiment `experiment`
+# (docs/generic-format.md "Experiments"; stored in experiment_assignments, migration 007).
+EXPERIMENT_ASSIGNMENT = RecordSpec(
+    "experiment_assignment", "experiment_assignments", None, ("post_key", "experiment", "variant"),
+    text=("post_key", "experiment", "variant"), file_stems=("experiment_assignments", "experiments"),
+)
+
 SPECS: dict[str, RecordSpec] = {s.name: s for s in
-                                (ACCOUNT, POST, INTERACTION, FOLLOW, FOLLOWER_SNAPSHOT, METRICS_SNAPSHOT, CLICK, CONVERSION)}
+                                (ACCOUNT, POST, INTERACTION, FOLLOW, FOLLOWER_SNAPSHOT, METRICS_SNAPSHOT, CLICK, CONVERSION,
+                                 EXPERIMENT_ASSIGNMENT)}
 
 # Fields every record may carry besides its own.
 ENVELOPE = ("record_type", "source")

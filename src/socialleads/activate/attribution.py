@@ -1,0 +1,156 @@
+"""Clicks and conversions attributed to O's posts (METRICS.md §3), per post and per campaign.
+
+A click is attributed, in this order (`method`):
+1. `post_key` — the analytics named an O post (clicks.post_key);
+2. `utm_content` — its utm_content equals the utm_content of a link carried by exactly one O post;
+3. `last_touch` — the latest O post, at or before the click and within the lookback (default 7 days),
+   that carried a link with the same normalized URL (links.normalized_sql) or the same utm_campaign;
+4. otherwise unattributed.
+A conversion goes to the post of the same visitor's latest attributed click at or before it within
+the lookback; failing that, by its own utm_content / URL / campaign as a click would.
+
+CTR = clicks ÷ impressions when metrics snapshots carry impressions (none of the supported sources
+do yet), else clicks ÷ followers at post time — `ctr_basis` says which.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyarrow as pa
+
+from socialleads.activate.links import clean_sql, normalized_sql, owner_links_sql, owner_sql
+from socialleads.activate.posts import followers_at
+from socialleads.store.db import run_sql
+
+LOOKBACK_DAYS = 7
+
+
+def _build(con: Any, owner_keys: list[str], lookback_days: int) -> None:
+    """Temp tables act_links, act_clicks, act_conversions (one row per click / conversion, attributed)."""
+    o = owner_sql(owner_keys)
+    lb = f"INTERVAL {int(lookback_days)} DAY"
+    run_sql(con, f"CREATE OR REPLACE TEMP TABLE act_links AS {owner_links_sql(o)}")
+    # utm_content carried by exactly one O post
+    run_sql(con, """CREATE OR REPLACE TEMP TABLE act_utm AS SELECT utm_content, any_value(post_key) AS post_key
+                    FROM act_links WHERE utm_content IS NOT NULL GROUP BY utm_content
+                    HAVING count(DISTINCT post_key) = 1""")
+    run_sql(con, """CREATE OR REPLACE TEMP TABLE act_by_url AS SELECT DISTINCT normalized, created_at, post_key
+                    FROM act_links""")
+    run_sql(con, """CREATE OR REPLACE TEMP TABLE act_by_camp AS SELECT DISTINCT utm_campaign, created_at, post_key
+                    FROM act_links WHERE utm_campaign IS NOT NULL""")
+
+    def attribute(src: str, key: str, t: str, explicit: str, visitor: str = "visitor_key") -> str:
+        return f"""
+        WITH c0 AS (SELECT *, {clean_sql('url')} AS _u FROM {src}),
+        c AS (SELECT {key} AS k, {t} AS t, {normalized_sql('_u', cleaned=True)} AS normalized, utm_campaign,
+                     utm_content, {explicit} AS explicit, {visitor} AS visitor_key FROM c0),
+        u AS (SELECT c.*, a.post_key AS by_utm FROM c LEFT JOIN act_utm a USING (utm_content)),
+        v AS (SELECT u.*, l.post_key AS url_post, l.created_at AS url_t FROM u
+              ASOF LEFT JOIN act_by_url l ON u.normalized = l.normalized AND u.t >= l.created_at),
+        w AS (SELECT v.*, m.post_key AS camp_post, m.created_at AS camp_t FROM v
+              ASOF LEFT JOIN act_by_camp m ON v.utm_campaign = m.utm_campaign AND v.t >= m.created_at),
+        x AS (SELECT *, CASE WHEN url_t >= t - {lb} AND (camp_t IS NULL OR camp_t < t - {lb} OR url_t >= camp_t)
+                             THEN url_post
+                             WHEN camp_t >= t - {lb} THEN camp_post END AS last_touch FROM w)
+        SELECT k, t, utm_campaign, utm_content, visitor_key,
+               coalesce(explicit, by_utm, last_touch) AS post_key,
+               CASE WHEN explicit IS NOT NULL THEN 'post_key' WHEN by_utm IS NOT NULL THEN 'utm_content'
+                    WHEN last_touch IS NOT NULL THEN 'last_touch' END AS method
+        FROM x"""
+
+    # clicks that name a post: kept as explicit attribution only when it is an O post
+    run_sql(con, f"""CREATE OR REPLACE TEMP TABLE act_named AS SELECT DISTINCT post_key FROM posts
+                     WHERE author_key IN ({o}) AND post_key IN (SELECT post_key FROM clicks WHERE post_key IS NOT NULL)""")
+    run_sql(con, "CREATE OR REPLACE TEMP TABLE act_clicks AS " + attribute(
+        "(SELECT c.*, n.post_key AS named FROM clicks c LEFT JOIN act_named n USING (post_key))",
+        "click_key", "occurred_at", "named"))
+    run_sql(con, "CREATE OR REPLACE TEMP TABLE act_conv_own AS " + attribute(
+        "conversions", "conversion_key", "occurred_at", "NULL::VARCHAR"))
+    run_sql(con, f"""CREATE OR REPLACE TEMP TABLE act_conversions AS
+        WITH v AS (SELECT c.conversion_key AS k, c.occurred_at AS t, c.visitor_key, c.value, c.goal FROM conversions c),
+        ac AS (SELECT visitor_key, t AS click_t, post_key FROM act_clicks
+               WHERE post_key IS NOT NULL AND visitor_key IS NOT NULL),
+        j AS (SELECT v.*, ac.post_key AS click_post, ac.click_t FROM v
+              ASOF LEFT JOIN ac ON v.visitor_key = ac.visitor_key AND v.t >= ac.click_t)
+        SELECT j.k, j.t, j.value, j.goal, j.visitor_key, o.utm_campaign,
+               CASE WHEN j.click_t >= j.t - {lb} THEN j.click_post ELSE o.post_key END AS post_key,
+               CASE WHEN j.click_t >= j.t - {lb} THEN 'visitor_click' ELSE o.method END AS method
+        FROM j JOIN act_conv_own o ON o.k = j.k""")
+
+
+def attribution(con: Any, owner_keys: list[str], lookback_days: int = LOOKBACK_DAYS,
+                top: int = 10) -> dict[str, Any]:
+    """Links, clicks and conversions of O: totals, attributed shares by method, per post, per campaign."""
+    _build(con, owner_keys, lookback_days)
+    n_links, n_link_posts, n_short, n_tracked = run_sql(con, """SELECT count(*), count(DISTINCT post_key),
+        count(*) FILTER (is_shortener), count(*) FILTER (utm_source IS NOT NULL OR utm_campaign IS NOT NULL
+        OR len(tracking) > 0) FROM act_links""")[0]
+    clicks = dict(run_sql(con, "SELECT coalesce(method, 'unattributed'), count(*) FROM act_clicks GROUP BY 1"))
+    convs = dict(run_sql(con, "SELECT coalesce(method, 'unattributed'), count(*) FROM act_conversions GROUP BY 1"))
+    n_clicks, n_conv = sum(clicks.values()), sum(convs.values())
+    per_post = con.sql("""
+        WITH c AS (SELECT post_key, count(*) AS clicks, count(DISTINCT visitor_key) AS visitors FROM act_clicks
+                   WHERE post_key IS NOT NULL GROUP BY 1),
+        k AS (SELECT post_key, count(*) AS conversions, sum(coalesce(value, 0)) AS value FROM act_conversions
+              WHERE post_key IS NOT NULL GROUP BY 1),
+        l AS (SELECT post_key, any_value(author_key) AS author_key, any_value(platform) AS platform,
+                     min(created_at) AS created_at, any_value(utm_campaign) AS campaign,
+                     count(*) AS links FROM act_links GROUP BY 1)
+        SELECT l.*, coalesce(c.clicks, 0)::BIGINT AS clicks, coalesce(c.visitors, 0)::BIGINT AS visitors,
+               coalesce(k.conversions, 0)::BIGINT AS conversions, coalesce(k.value, 0)::DOUBLE AS value
+        FROM l LEFT JOIN c USING (post_key) LEFT JOIN k USING (post_key)
+        ORDER BY clicks DESC, created_at, post_key""").to_arrow_table()
+    author = per_post["author_key"].to_numpy(zero_copy_only=False)
+    t = per_post["created_at"].to_numpy(zero_copy_only=False).astype("datetime64[us]")
+    fol, basis = followers_at(con, author, t, owner_keys)
+    rows = per_post.to_pylist()
+    for r, f in zip(rows, fol.tolist()):
+        r["followers_at_post_time"] = None if f != f else int(f)
+        r["ctr"] = r["clicks"] / f if f == f and f > 0 else None
+        r["created_at"] = r["created_at"].isoformat() if r["created_at"] else None
+    camp = run_sql(con, """SELECT coalesce(utm_campaign, '(none)'), count(*), count(DISTINCT post_key)
+                           FROM act_clicks WHERE post_key IS NOT NULL GROUP BY 1""")
+    kc = dict(run_sql(con, """SELECT coalesce(utm_campaign, '(none)'), count(*) FROM act_conversions
+                              WHERE post_key IS NOT NULL GROUP BY 1"""))
+    posts_by_camp: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        posts_by_camp.setdefault(r["campaign"] or "(none)", []).append(r)
+    campaigns = []
+    for name, n, n_posts in sorted(camp, key=lambda x: (-x[1], x[0])):
+        ps = posts_by_camp.get(name, [])
+        den = sum(p["followers_at_post_time"] or 0 for p in ps)
+        campaigns.append({"campaign": name, "clicks": int(n), "posts_clicked": int(n_posts), "link_posts": len(ps),
+                          "conversions": int(kc.get(name, 0)), "ctr": n / den if den else None})
+    attributed = n_clicks - clicks.get("unattributed", 0)
+    link_clicks = sum(r["clicks"] for r in rows)
+    link_fol = sum(r["followers_at_post_time"] or 0 for r in rows)
+    return {
+        "lookback_days": lookback_days,
+        "links": int(n_links), "link_posts": int(n_link_posts), "shortened_links": int(n_short),
+        "tagged_links": int(n_tracked),
+        "shortener_note": "shortened links cannot be expanded offline: they match clicks only by UTM fields or "
+                          "their own URL",
+        "clicks": n_clicks, "clicks_by_method": clicks,
+        "attributed_click_share": attributed / n_clicks if n_clicks else None,
+        "conversions": n_conv, "conversions_by_method": convs,
+        "attributed_conversion_share": (n_conv - convs.get("unattributed", 0)) / n_conv if n_conv else None,
+        "ctr": link_clicks / link_fol if link_fol else None,
+        "ctr_basis": "clicks ÷ followers at post time (no impressions in the sources)" if basis != "none" else None,
+        "clicks_per_link_post": link_clicks / len(rows) if rows else None,
+        "conversion_rate": (n_conv - convs.get("unattributed", 0)) / attributed if attributed else None,
+        "per_campaign": campaigns,
+        "top_posts": rows[:top],
+        "posts": len(rows),
+    }
+
+
+def click_attribution(con: Any, owner_keys: list[str], lookback_days: int = LOOKBACK_DAYS) -> pa.Table:
+    """Every click with the post it is attributed to and how: click_key, occurred_at, post_key, method."""
+    _build(con, owner_keys, lookback_days)
+    return con.sql("SELECT k AS click_key, t AS occurred_at, post_key, method FROM act_clicks ORDER BY k").to_arrow_table()
+
+
+def clicks_per_post(con: Any, owner_keys: list[str], lookback_days: int = LOOKBACK_DAYS) -> dict[str, int]:
+    _build(con, owner_keys, lookback_days)
+    return dict(run_sql(con, "SELECT post_key, count(*) FROM act_clicks WHERE post_key IS NOT NULL GROUP BY 1"))
