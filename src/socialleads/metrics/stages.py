@@ -109,7 +109,13 @@ def unavailable(reason: str) -> dict[str, Any]:
 
 
 def stage_sections(ctx: StageContext) -> dict[str, dict[str, Any]]:
-    """engage, activate, dominate and mandate sections (listen is the scorecard's own)."""
+    """engage, activate, dominate and mandate sections (listen is the scorecard's own).
+
+    Without a config (a library call on a bare store) the stages read the defaults of leads.toml."""
+    if ctx.config is None:
+        from socialleads.workspace.config import Config
+
+        ctx.config = Config()
     out: dict[str, dict[str, Any]] = {}
     for stage, modname in STAGE_MODULES.items():
         try:

@@ -1,0 +1,168 @@
+"""Parity: the same scorecard (and text signals) on DuckDB and on Spark (local[2]) — issue 8.
+
+Each test compares the DuckDB figures of a store with the Spark figures of the same store written as
+a Parquet dataset: equal counts, rates equal to 1e-9. The Spark session is started once for the module
+and stopped at its end. Skipped only when PySpark or Java is missing on this machine (CI installs both).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from socialleads.engine.parquet import DatasetError, read_manifest, write_dataset
+from socialleads.enrich.signals import enrich
+from socialleads.metrics.scorecard import scorecard_and_series
+from socialleads.simulate import simulate
+from socialleads.sources.importer import import_path
+from socialleads.store import open_store
+from socialleads.workspace.config import load_config
+
+pyspark = pytest.importorskip("pyspark")
+if shutil.which("java") is None and not __import__("os").environ.get("JAVA_HOME"):
+    pytest.skip("no Java runtime for Spark", allow_module_level=True)
+
+LARS = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "twitter" / "archive_larsbrinkhoff"
+
+
+@pytest.fixture(scope="module")
+def spark():
+    from socialleads.engine.spark import spark_session
+
+    session = spark_session("local[2]", app_name="socialleads-tests")
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    """A simulated world imported and enriched, and the same store as a Parquet dataset."""
+    base = tmp_path_factory.mktemp("spark_world")
+    simulate(base / "sim", posts=8_000, seed=5)
+    store = open_store(None)
+    import_path(store, base / "sim")
+    enrich(store)
+    config = load_config(base / "sim" / "leads.toml")
+    owner = [r[0] for r in store.con.execute("SELECT account_key FROM accounts WHERE is_owner "
+                                             "ORDER BY account_key").fetchall()]
+    write_dataset(store, base / "parquet")
+    yield store, config, owner, base / "parquet"
+    store.close()
+
+
+def assert_same(a: Any, b: Any, path: str = "") -> None:
+    """Equal structure; equal ints/strings; floats equal to 1e-9 (absolute or relative)."""
+    if isinstance(a, dict):
+        assert isinstance(b, dict) and set(a) == set(b), f"{path}: keys {set(a) ^ set(b)}"
+        for k in a:
+            assert_same(a[k], b[k], f"{path}.{k}")
+    elif isinstance(a, list | tuple):
+        assert isinstance(b, list | tuple) and len(a) == len(b), f"{path}: lengths differ"
+        for i, (x, y) in enumerate(zip(a, b)):
+            assert_same(x, y, f"{path}[{i}]")
+    elif isinstance(a, float) and not isinstance(a, bool):
+        assert isinstance(b, float | int) and math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9), f"{path}: {a} != {b}"
+    else:
+        assert a == b, f"{path}: {a!r} != {b!r}"
+
+
+def _spark_card(spark: Any, store: Any, owner: list[str], config: Any, root: Path,
+                window_days: int | None = None) -> dict[str, Any]:
+    from socialleads.engine.spark import spark_tables
+
+    return scorecard_and_series(store, owner, config, window_days, series=True, tables=spark_tables(spark, root))
+
+
+def test_scorecard_and_series_equal_on_duckdb_and_spark(spark, world):
+    store, config, owner, root = world
+    duck = scorecard_and_series(store, owner, config, series=True)
+    on_spark = _spark_card(spark, store, owner, config, root)
+    assert duck["scorecard"]["engine"] == "duckdb" and on_spark["scorecard"]["engine"] == "pyspark"
+    a, b = duck["scorecard"]["audience"], on_spark["scorecard"]["audience"]
+    assert a["follower_source"] == "follows" and a["followers"] > 0 and a["reactivity"] > 0
+    assert_same(a, b, "audience")
+    assert_same(duck["series"], on_spark["series"], "series")
+
+
+def test_snapshot_sourced_audience_equal_on_spark(spark, tmp_path):
+    """Follower snapshots (as-of joins on account and time) rather than follow events."""
+    if not LARS.exists():
+        pytest.skip("../shared fixtures not present")
+    store = open_store(None)
+    import_path(store, LARS / "archive_2021-03-22")
+    import_path(store, LARS / "follower_snapshots")
+    owner = [r[0] for r in store.con.execute("SELECT account_key FROM accounts WHERE is_owner").fetchall()]
+    write_dataset(store, tmp_path / "pq")
+    config = None
+    duck = scorecard_and_series(store, owner, config, window_days=400, series=True)
+    on_spark = _spark_card(spark, store, owner, config, tmp_path / "pq", window_days=400)
+    assert duck["scorecard"]["audience"]["follower_source"] == "follower_snapshots"
+    assert_same(duck["scorecard"]["audience"], on_spark["scorecard"]["audience"], "audience")
+    assert_same(duck["series"]["audience_daily"], on_spark["series"]["audience_daily"], "audience_daily")
+    store.close()
+
+
+def test_enrichment_on_spark_equals_leads_enrich(spark, world, tmp_path):
+    from socialleads.engine.spark import spark_enrich
+
+    store, _, _, root = world
+    n = spark_enrich(spark, root, tmp_path / "signals")
+    got = {r["post_key"]: r for r in spark.read.parquet(str(tmp_path / "signals")).collect()}
+    want = store.con.execute("SELECT post_key, sentiment_label, sentiment_score, is_question FROM post_signals"
+                             ).fetchall()
+    assert n == len(want) == len(got) == store.con.execute("SELECT count(*) FROM posts").fetchall()[0][0]
+    for key, label, score, question in want:
+        r = got[key]
+        assert r["sentiment_label"] == label and r["is_question"] == question
+        assert (score is None and r["sentiment_score"] is None) or math.isclose(score, r["sentiment_score"],
+                                                                                 abs_tol=1e-12)
+
+
+def test_dataset_manifest_and_refusal(world, tmp_path):
+    store, _, _, root = world
+    m = read_manifest(root)
+    assert m["tables"]["posts"] == store.con.execute("SELECT count(*) FROM posts").fetchall()[0][0]
+    assert sorted(p.name for p in (root / "posts").iterdir()) == ["platform=bluesky", "platform=mastodon",
+                                                                  "platform=x"]
+    with pytest.raises(DatasetError, match="not a socialleads Parquet dataset"):
+        read_manifest(tmp_path)
+
+
+def test_scorecard_cli_engine_spark(tmp_path):
+    """`leads scorecard --engine spark --json` from the command line equals the DuckDB run's audience."""
+    import json
+
+    from tests.conftest import leads
+
+    sim = tmp_path / "sim"
+    simulate(sim, posts=2_000, seed=9)
+    ws = tmp_path / "ws"
+    assert leads("init", str(ws)).returncode == 0
+    shutil.copy(sim / "leads.toml", ws / "leads.toml")
+    assert leads("import", str(sim), "-w", str(ws)).returncode == 0
+    duck = leads("scorecard", "-w", str(ws), "--json")
+    spark_run = leads("scorecard", "-w", str(ws), "--json", "--engine", "spark", "--spark-master", "local[1]")
+    assert duck.returncode == 0 and spark_run.returncode == 0, spark_run.stderr[-2000:]
+    a, b = json.loads(duck.stdout), json.loads(spark_run.stdout)
+    assert b["engine"] == "pyspark" and (ws / "parquet" / "_leads_manifest.json").is_file()
+    assert_same(a["audience"], b["audience"], "audience")
+    bad = leads("scorecard", "-w", str(ws), "--engine", "flink")
+    assert bad.returncode != 0 and "Traceback" not in bad.stderr and "--engine" in bad.stderr
+
+
+def test_window_literals_are_utc_on_spark(spark, world):
+    """The session runs in UTC: a window boundary compares the same on both engines."""
+    from socialleads.engine.spark import spark_tables
+    from socialleads.metrics.window import window_for
+
+    store, _, _, root = world
+    from socialleads.metrics.tables import tables_for
+
+    w_duck = window_for(tables_for(store), 90)
+    w_spark = window_for(spark_tables(spark, root), 90)
+    assert w_duck == w_spark and w_duck.end.tzinfo == dt.UTC
