@@ -87,3 +87,24 @@ def audience_figures(series: dict[str, Any]) -> list[tuple[str, go.Figure]]:
         ("distribution", distribution_chart(series.get("action_distribution"))),
         ("retention", retention_heatmap(series.get("cohort_retention") or {})),
     ]
+
+
+# ---------------------------------------------------------------- dashboard additions (issue 7)
+
+def volume_chart(volume: list[dict[str, Any]], title: str = "Mentions per day") -> go.Figure:
+    """Matching posts per period (listen/monitors.py `mention_volume`: [{period, count}])."""
+    fig = go.Figure(go.Bar(x=[str(r["period"])[:19] for r in volume], y=[r["count"] for r in volume],
+                           name="posts", hovertemplate="%{x}: %{y} posts<extra></extra>"))
+    fig.update_layout(title=title, xaxis_title="Period (UTC)", yaxis_title="Posts", **_LAYOUT)
+    return fig
+
+
+def who_chart(rows: list[dict[str, Any]], top: int = 15) -> go.Figure:
+    """PageRank of the accounts that matter most (engage/who.py `who_matters`), best at the top."""
+    rows = rows[:top][::-1]
+    fig = go.Figure(go.Bar(x=[r["pagerank"] for r in rows], y=[r.get("handle") or r["account"] for r in rows],
+                           orientation="h", name="PageRank",
+                           hovertemplate="%{y}: %{x:.4f}<extra></extra>"))
+    fig.update_layout(title="Who matters most (weighted PageRank)", xaxis_title="PageRank", **_LAYOUT)
+    fig.update_layout(height=max(380, 24 * len(rows) + 120), yaxis=dict(type="category"))
+    return fig
