@@ -854,6 +854,12 @@ class _Xrpc:
                           "time_precision": "unknown"})
 
 
+def xrpc_records(doc: dict[str, Any], file: str, reject: Reject) -> Iterator[Record]:
+    """Records of one XRPC response object (a saved file's content or a live page; `file` names it in
+    rejects). Used by the live client (sources/live/bluesky.py)."""
+    yield from _Xrpc(file, reject).read(doc)
+
+
 def _read_xrpc(path: Path, reject: Reject) -> Iterator[Record]:
     if path.stat().st_size > MAX_JSON_BYTES:
         raise FormatError(f"{path}: JSON larger than {MAX_JSON_BYTES >> 20} MiB; refused")

@@ -1,0 +1,98 @@
+"""`leads pull SOURCE …`: live platform clients (docs/pull.md). Thin: options → sources/live/*.
+
+Exit codes: 0 the pull is complete; 3 some records were quarantined; 4 the pull stopped (a server
+failed, hung or refused): what came before is stored, and running the same command again resumes.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from socialleads.cli.options import JsonOpt, WorkspaceOpt, user_errors
+from socialleads.cli.output import console, err_console, print_json
+
+pull_app = typer.Typer(help="Pull an account from a live platform API (Bluesky; Mastodon and Reddit to come).",
+                       no_args_is_help=True)
+
+TimeoutOpt = Annotated[float, typer.Option("--timeout", min=0.1, help="Seconds to wait for each answer.")]
+LimitOpt = Annotated[int, typer.Option("--limit", min=1, max=100, help="Items per page.")]
+BaseOpt = Annotated[str | None, typer.Option("--base-url", help="API host (default: the platform's).")]
+
+DEFAULT_SECRET = {"bluesky": "app_password", "mastodon": "token", "reddit": "client_secret"}
+
+
+def _policy(timeout: float) -> Any:
+    from socialleads.sources.live.http import Policy
+
+    return Policy(timeout=timeout)
+
+
+def _report(summary: Any, as_json: bool, ws: Any) -> None:
+    adopted = ws.adopt_owner_accounts()
+    out = summary.to_json()
+    out["owner_accounts_added"] = adopted
+    if as_json:
+        print_json(out)
+    else:
+        parts = ", ".join(f"{e['endpoint'].split(':')[0]} {e['items']:,}" for e in out["endpoints"])
+        console.print(f"Pulled {summary.source} {summary.account}: {parts or 'nothing'} "
+                      f"({out['requests']} requests, {out['retries']} retries, {out['seconds']:.1f} s)", soft_wrap=True)
+    if summary.quarantined:
+        err_console.print(f"{summary.quarantined:,} record(s) quarantined: see `leads quarantine`")
+        raise typer.Exit(3)
+
+
+def _only(only: str | None, default: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(s.strip() for s in only.split(",") if s.strip()) if only else default
+
+
+@pull_app.command("bluesky")
+def bluesky_command(
+    actor: Annotated[str, typer.Argument(help="Handle or DID of the account.")],
+    handle: Annotated[str | None, typer.Option("--handle", help="Login handle (default: ACTOR).")] = None,
+    app_password: Annotated[str | None, typer.Option("--app-password", help="App password (else "
+                            "LEADS_BLUESKY_APP_PASSWORD, else the keyring). Without one: public data only.")] = None,
+    only: Annotated[str | None, typer.Option("--only", help="Comma list: feed,followers,follows,likes,"
+                                                            "reposts,notifications.")] = None,
+    base_url: BaseOpt = None,
+    limit: LimitOpt = 100,
+    timeout: TimeoutOpt = 30.0,
+    as_json: JsonOpt = False,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Author feed, followers, follows, likes and reposts of the owner's posts, notifications."""
+    from socialleads.sources.live import bluesky as B
+    from socialleads.sources.live.credentials import resolve
+    from socialleads.workspace import open_workspace
+
+    with user_errors():
+        secret = resolve("bluesky", "app_password", app_password)
+        login = resolve("bluesky", "handle", handle)
+        with open_workspace(workspace) as ws:
+            s = B.pull_bluesky(ws.store, actor, base_url=base_url, handle=login, app_password=secret,
+                               endpoints=_only(only, B.ENDPOINTS), policy=_policy(timeout), limit=limit)
+            _report(s, as_json, ws)
+
+
+@pull_app.command("login")
+def login_command(
+    source: Annotated[str, typer.Argument(help="bluesky, mastodon or reddit.")],
+    what: Annotated[str | None, typer.Option("--what", help="Which credential (default: the secret: "
+                                                            "app_password / token / client_secret).")] = None,
+) -> None:
+    """Save a credential in the OS keyring (asked for without echo; never written to the workspace)."""
+    from socialleads.errors import LeadsError
+    from socialleads.sources.live.credentials import ENV, SECRETS, store
+
+    with user_errors():
+        if source not in DEFAULT_SECRET:
+            raise LeadsError(f"leads pull login: unknown source {source!r} (bluesky, mastodon, reddit)")
+        name = what or DEFAULT_SECRET[source]
+        if (source, name) not in ENV:
+            raise LeadsError(f"leads pull login {source}: unknown credential {name!r} "
+                             f"({', '.join(n for s, n in ENV if s == source)})")
+        value = typer.prompt(f"{source} {name.replace('_', ' ')}", hide_input=(source, name) in SECRETS)
+        store(source, name, value.strip())
+        console.print(f"saved the {source} {name.replace('_', ' ')} in the OS keyring")
