@@ -267,7 +267,8 @@ def test_cli_export(wsdir, tmp_path):
         got[p] = got.get(p, 0) + 1
     assert got == counts
     assert pads.dataset(tmp_path / "p" / "accounts", partitioning="hive").count_rows() == n_acc
-    assert not (tmp_path / "p" / "quarantine.parquet").exists()
+    assert not (tmp_path / "p" / "quarantine").exists()
+    assert json.loads(r.stdout)["tables"]["accounts"] == n_acc
     bad = leads("export", "nope", "--out", str(tmp_path / "x"), "-w", str(wsdir))
     assert bad.returncode != 0 and "no table 'nope'" in bad.stderr and "Traceback" not in bad.stderr
     refused = leads("serve", "--host", "0.0.0.0", "-w", str(wsdir), env={"LEADS_TOKEN": ""})

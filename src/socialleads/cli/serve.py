@@ -63,7 +63,6 @@ def export_command(
     """Export the dashboard's tables as CSV or Parquet, or the whole store as partitioned Parquet."""
     from socialleads.serve.data import Dashboard
     from socialleads.serve.tables import (
-        export_store_parquet,
         export_tables,
         table_names,
         table_rows,
@@ -78,12 +77,15 @@ def export_command(
             print_json(names) if as_json else console.print("\n".join(names), soft_wrap=True)
             return
         if parquet is not None:
-            written = export_store_parquet(d, parquet)
+            from socialleads.engine.parquet import write_dataset
+
+            with d.open() as ws:
+                manifest = write_dataset(ws.store, parquet)
             if as_json:
-                print_json(written)
+                print_json(manifest)
             else:
-                for w in written:
-                    console.print(f"{w['table']}: {w['rows']:,} rows → {w['path']}", soft_wrap=True)
+                for name, rows in manifest["tables"].items():
+                    console.print(f"{name}: {rows:,} rows → {parquet / name}", soft_wrap=True)
             return
         if table is None:
             raise LeadsError("leads export: give a TABLE (or 'all', or --parquet DIR, or --list)")

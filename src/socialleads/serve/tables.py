@@ -23,7 +23,6 @@ from socialleads.serve.data import Dashboard, NotFound, ServeError
 FORMATS = ("csv", "parquet")
 SERIES_TABLES = ("growth_daily", "growth_weekly", "growth_monthly", "reactivity_weekly", "returning_weekly")
 # store tables never exported: provenance with local paths, raw rejected input, live cursors
-STORE_SKIP = {"schema_migrations", "quarantine", "ingest_runs", "listen_cursors", "sync_state", "record_index"}
 
 
 def _records(value: Any) -> bool:
@@ -156,38 +155,4 @@ def export_tables(d: Dashboard, names: list[str] | str, fmt: str, out: Path) -> 
     return written
 
 
-def export_store_parquet(d: Dashboard, out: Path) -> list[dict[str, Any]]:
-    """Write every data table of the store as Parquet under OUT: a table with a `platform` column as a
-    Hive-partitioned folder OUT/<table>/platform=<p>/data_0.parquet, the others as OUT/<table>.parquet.
-    Returns [{table, rows, path, partitioned_by}]. Read-only on the workspace."""
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
-    with d.open() as ws:
-        con = ws.store.con
-        tables = [r[0] for r in con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' AND table_type = 'BASE TABLE' "
-            "ORDER BY table_name").fetchall()]
-        for t in tables:
-            if t in STORE_SKIP:
-                continue
-            cols = [r[0] for r in con.execute(
-                "SELECT column_name FROM information_schema.columns WHERE table_name = ? AND table_schema = 'main'",
-                [t]).fetchall()]
-            n = int(con.execute(f'SELECT count(*) FROM "{t}"').fetchall()[0][0])
-            if "platform" in cols and n:
-                path = out / t
-                con.execute(f"""COPY "{t}" TO '{_sql_path(path)}' (FORMAT parquet, PARTITION_BY (platform),
-                                OVERWRITE_OR_IGNORE TRUE, COMPRESSION zstd)""").fetchall()
-                written.append({"table": t, "rows": n, "path": str(path), "partitioned_by": "platform"})
-            else:
-                path = out / f"{t}.parquet"
-                con.execute(f"""COPY "{t}" TO '{_sql_path(path)}' (FORMAT parquet, COMPRESSION zstd)""").fetchall()
-                written.append({"table": t, "rows": n, "path": str(path), "partitioned_by": None})
-    return written
-
-
-def _sql_path(path: Path) -> str:
-    return str(path).replace("'", "''")
-
-
-__all__ = ["FORMATS", "export_store_parquet", "export_tables", "table_names", "table_rows", "to_arrow", "to_bytes"]
+__all__ = ["FORMATS", "export_tables", "table_names", "table_rows", "to_arrow", "to_bytes"]
