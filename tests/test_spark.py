@@ -87,6 +87,13 @@ def test_scorecard_and_series_equal_on_duckdb_and_spark(spark, world):
     assert a["follower_source"] == "follows" and a["followers"] > 0 and a["reactivity"] > 0
     assert_same(a, b, "audience")
     assert_same(duck["series"], on_spark["series"], "series")
+    # without the workspace's store (a cluster job): the audience still comes from Spark, and the other
+    # sections say why they are not available rather than reporting zeros
+    from socialleads.engine.spark import spark_tables
+
+    alone = scorecard_and_series(None, owner, config, series=False, tables=spark_tables(spark, root))["scorecard"]
+    assert_same(a, alone["audience"], "audience without store")
+    assert alone["listen"]["available"] is False and "--engine spark" in alone["engage"]["reason"]
 
 
 def test_snapshot_sourced_audience_equal_on_spark(spark, tmp_path):

@@ -38,12 +38,45 @@ app.command("inbox")(inbox_command)
 
 # Each area registers its commands below its own marker (one engineer per marker).
 # -- listen: topics, questions, alerts, live listening --
+from socialleads.cli.listen import questions_command, topics_command  # noqa: E402
+
+app.command("topics")(topics_command)
+app.command("questions")(questions_command)
+from socialleads.cli.live import alerts_app, listen_command  # noqa: E402
+
+app.add_typer(alerts_app, name="alerts")
+app.command("listen")(listen_command)
 # -- pull: live platform clients --
+from socialleads.cli.pull import pull_app  # noqa: E402
+
+app.add_typer(pull_app, name="pull")
 # -- engage: communities, person --
+from socialleads.cli.engage import communities_command, person_command  # noqa: E402
+
+app.command("communities")(communities_command)
+app.command("person")(person_command)
 # -- activate: links, funnel, experiments, what works --
+from socialleads.cli.activate import activate_command, experiment_app, what_works_command  # noqa: E402
+
+app.add_typer(experiment_app, name="experiment")
+app.command("activate")(activate_command)
+app.command("what-works")(what_works_command)
 # -- dominate and mandate --
+from socialleads.cli.dominate import mandate_command, plan_command, sov_command, whitespace_command  # noqa: E402
+
+for _name, _fn in (("sov", sov_command), ("whitespace", whitespace_command), ("plan", plan_command),
+                   ("mandate", mandate_command)):
+    app.command(_name)(_fn)
 # -- content classes, stage of influence, coach --
+from socialleads.cli.coach import classes_command, coach_command, stage_command  # noqa: E402
+
+for _name, _fn in (("classes", classes_command), ("stage", stage_command), ("coach", coach_command)):
+    app.command(_name)(_fn)
 # -- dashboard and export --
+from socialleads.cli.serve import export_command, serve_command  # noqa: E402
+
+app.command("serve")(serve_command)
+app.command("export")(export_command)
 # -- engine (spark) --
 
 text_app = typer.Typer(help="Text signals for any text (no workspace needed).", no_args_is_help=True)
@@ -248,12 +281,32 @@ def enrich_(
     force: Annotated[bool, typer.Option("--force", help="Recompute the signals of every post.")] = False,
     as_json: JsonOpt = False,
     workspace: WorkspaceOpt = None,
+    engine: Annotated[str | None, typer.Option("--engine", help="duckdb (into the store) or spark (Arrow batch "
+                                               "functions on Spark, into the Parquet dataset).")] = None,
+    spark_master: Annotated[str | None, typer.Option("--spark-master", help="Spark master URL.")] = None,
+    parquet: Annotated[str | None, typer.Option("--parquet", help="With --engine spark: the Parquet dataset "
+                                                 "(default: <workspace>/parquet).")] = None,
 ) -> None:
     """Compute text signals (sentiment, question form, language) for the posts that have none yet."""
     from socialleads.enrich import enrich
     from socialleads.workspace import open_workspace
 
+    if (engine or "") == "spark":
+        from socialleads.engine.run import enrich_on_spark
+
+        with open_workspace(workspace, read_only=True) as ws:
+            summary = enrich_on_spark(ws, master=spark_master, parquet=parquet)
+        if as_json:
+            print_json(summary)
+        else:
+            console.print(f"Scored {summary['computed']:,} post(s) on Spark into {summary['path']} "
+                          f"in {summary['seconds']:.1f} s")
+        return
     with open_workspace(workspace) as ws, progress_bar("enrich", unit="posts", quiet=as_json) as update:
+        if engine not in (None, "duckdb"):
+            from socialleads.engine.run import EngineError
+
+            raise EngineError(f"--engine: expected duckdb or spark, got {engine!r}")
         summary = enrich(ws.store, batch=batch, force=force, progress=update)
     if as_json:
         print_json(summary)
@@ -268,13 +321,20 @@ def scorecard(
     window_days: Annotated[int | None, typer.Option("--window-days", min=1,
                                                        help="Analysis window (default: leads.toml).")] = None,
     workspace: WorkspaceOpt = None,
+    engine: Annotated[str | None, typer.Option("--engine", help="duckdb (one machine) or spark "
+                                               "(default: engine in leads.toml).")] = None,
+    spark_master: Annotated[str | None, typer.Option("--spark-master", help="Spark master URL "
+                                                     "(default: $LEADS_SPARK_MASTER or local[2]).")] = None,
+    parquet: Annotated[str | None, typer.Option("--parquet", help="With --engine spark: the Parquet dataset "
+                                                 "to read (default: <workspace>/parquet, refreshed from the "
+                                                 "store).")] = None,
 ) -> None:
     """The LEADS scorecard: audience, listen, engage, activate, dominate, mandate."""
-    from socialleads.metrics.scorecard import build_scorecard
+    from socialleads.engine.run import scorecard_on
     from socialleads.workspace import open_workspace
 
     with open_workspace(workspace, read_only=True) as ws:
-        card = build_scorecard(ws.store, ws.owner_keys(), ws.config, window_days=window_days)
+        card = scorecard_on(ws, engine, master=spark_master, parquet=parquet, window_days=window_days)["scorecard"]
         name = ws.config.name
     if as_json:
         print_json(card)

@@ -13,13 +13,14 @@ class EngineError(LeadsError):
     exit_code = 2
 
 
-def dataset_for(ws: Any, parquet: Path | None) -> Path:
-    """The Parquet dataset to run on: `parquet` as given, else `<workspace>/parquet`, (re)written from the
-    store when it is missing or older than the store."""
+def dataset_for(ws: Any, parquet: Path | str | None) -> Path | str:
+    """The Parquet dataset to run on: `parquet` as given (a folder, or an object-storage URI such as
+    s3a://bucket/leads), else `<workspace>/parquet`, (re)written from the store when it is missing or
+    older than the store."""
     from socialleads.engine.parquet import MANIFEST, write_dataset
 
     if parquet is not None:
-        return Path(parquet)
+        return parquet if "://" in str(parquet) else Path(parquet)
     root = Path(ws.root) / "parquet"
     manifest = root / MANIFEST
     db = Path(ws.store.path) if ws.store.path else None
@@ -28,7 +29,7 @@ def dataset_for(ws: Any, parquet: Path | None) -> Path:
     return root
 
 
-def scorecard_on(ws: Any, engine: str | None = None, *, master: str | None = None, parquet: Path | None = None,
+def scorecard_on(ws: Any, engine: str | None = None, *, master: str | None = None, parquet: Path | str | None = None,
                  window_days: int | None = None, series: bool = False) -> dict[str, Any]:
     """{'scorecard', 'series'} on DuckDB (the store) or on Spark (the audience figures over the Parquet
     dataset; the other sections still from the store)."""
@@ -47,4 +48,18 @@ def scorecard_on(ws: Any, engine: str | None = None, *, master: str | None = Non
     return scorecard_and_series(ws.store, ws.owner_keys(), ws.config, window_days, series=series, tables=tables)
 
 
-__all__ = ["EngineError", "dataset_for", "scorecard_on"]
+def enrich_on_spark(ws: Any, *, master: str | None = None, parquet: Path | str | None = None) -> dict[str, Any]:
+    """Text signals of every post of the dataset on Spark (`<dataset>/post_signals/`, replaced)."""
+    import time
+
+    from socialleads.engine.parquet import table_path
+    from socialleads.engine.spark import spark_enrich, spark_session
+
+    root = dataset_for(ws, parquet)
+    t0 = time.perf_counter()
+    n = spark_enrich(spark_session(master), root)
+    return {"engine": "spark", "computed": n, "path": str(table_path(root, "post_signals")),
+            "seconds": round(time.perf_counter() - t0, 3)}
+
+
+__all__ = ["EngineError", "dataset_for", "enrich_on_spark", "scorecard_on"]

@@ -68,12 +68,18 @@ def spark_tables(session: Any, root: Path | str) -> Tables:
 
     from socialleads.engine.parquet import read_manifest, table_path
 
-    root = Path(root)
-    read_manifest(root)  # refuses a folder that is not a dataset, with one line
+    if _is_uri(root):  # object storage (s3a://, gs://, abfss://, hdfs://): read by Spark itself
+        paths = {name: f"{str(root).rstrip('/')}/{name}" for name in METRIC_TABLES}
+    else:
+        read_manifest(root)  # refuses a local folder that is not a dataset, with one line
+        paths = {name: str(table_path(root, name)) for name in METRIC_TABLES}
     backend = ibis.pyspark.connect(session)
-    tabs = {name: backend.read_parquet(str(table_path(root, name)), table_name=f"leads_{name}")
-            for name in METRIC_TABLES}
+    tabs = {name: backend.read_parquet(path, table_name=f"leads_{name}") for name, path in paths.items()}
     return Tables(backend=backend, **tabs)
+
+
+def _is_uri(root: Path | str) -> bool:
+    return "://" in str(root)
 
 
 def _empty_posts() -> Any:
@@ -102,13 +108,15 @@ def spark_enrich(session: Any, root: Path | str, out: Path | str | None = None) 
     from socialleads.engine.parquet import table_path
     from socialleads.enrich.signals import DEFAULT_MODEL_NAME, _signals
 
-    root = Path(root)
-    posts = session.read.parquet(str(table_path(root, "posts"))).select("post_key", "text", "lang")
+    def at(name: str) -> str:
+        return f"{str(root).rstrip('/')}/{name}" if _is_uri(root) else str(table_path(root, name))
+
+    posts = session.read.parquet(at("posts")).select("post_key", "text", "lang")
     schema = _signals(_empty_posts(), None, DEFAULT_MODEL_NAME).schema
     result = posts.mapInArrow(_signals_batches, from_arrow_schema(schema))
-    target = Path(out) if out else table_path(root, "post_signals")
-    result.write.mode("overwrite").parquet(str(target))
-    return int(session.read.parquet(str(target)).count())
+    target = str(out) if out else at("post_signals")
+    result.write.mode("overwrite").parquet(target)
+    return int(session.read.parquet(target).count())
 
 
 __all__ = ["METRIC_TABLES", "SparkUnavailable", "spark_enrich", "spark_session", "spark_tables"]
