@@ -147,6 +147,40 @@ sig AS (
 """
 
 
+#: The inbox items scored by priority (CTE `ranked`). Parameters: owners, now, only_unanswered.
+_RANKED = f"""
+{_INBOUND},
+    fol AS (
+      SELECT target_account_key AS k, count(DISTINCT actor_key) AS n FROM interactions
+      WHERE type = 'follow' AND target_account_key IS NOT NULL AND actor_key IS NOT NULL
+        AND (created_at IS NULL OR created_at <= (SELECT t FROM as_of))
+        AND (ended_at IS NULL OR ended_at > (SELECT t FROM as_of))
+      GROUP BY target_account_key
+    ),
+    fmax AS (SELECT coalesce(max(n), 0) AS m FROM fol WHERE k NOT IN (SELECT k FROM o)),
+    scored AS (
+      SELECT s.*, coalesce(f.n, 0) AS followers,
+             CASE WHEN (SELECT m FROM fmax) > 0 THEN ln(1 + coalesce(f.n, 0)) / ln(1 + (SELECT m FROM fmax))
+                  ELSE 0.0 END AS influence,
+             epoch((SELECT t FROM as_of) - s.created_at) / 3600.0 AS age_hours
+      FROM sig s LEFT JOIN fol f ON f.k = s.author_key
+      WHERE NOT ? OR NOT s.answered
+    ),
+    aged AS (
+      SELECT *,
+             CASE WHEN age_hours IS NULL THEN 0.0
+                  WHEN age_hours <= {AGE_FULL_HOURS} THEN greatest(age_hours, 0) / {AGE_FULL_HOURS}
+                  ELSE exp(-(age_hours - {AGE_FULL_HOURS}) / {AGE_DECAY_HOURS}) END AS age_term
+      FROM scored
+    ),
+    ranked AS (
+      SELECT *, {W_INFLUENCE} * influence + {W_QUESTION} * CAST(coalesce(is_question, FALSE) AS DOUBLE)
+                + {W_NEGATIVE} * CAST(is_negative AS DOUBLE) + {W_AGE} * age_term AS priority
+      FROM aged
+    )
+"""
+
+
 # ------------------------------------------------------------------------------------------ inbox
 
 def inbox(store: Store, owner_keys: Sequence[str], *, now: Any = None, sla_hours: float = DEFAULT_SLA_HOURS,
@@ -168,34 +202,10 @@ def inbox(store: Store, owner_keys: Sequence[str], *, now: Any = None, sla_hours
     if t_now is None:
         return []
     sql = f"""
-    WITH {_INBOUND},
-    fol AS (
-      SELECT target_account_key AS k, count(DISTINCT actor_key) AS n FROM interactions
-      WHERE type = 'follow' AND target_account_key IS NOT NULL AND actor_key IS NOT NULL
-        AND (created_at IS NULL OR created_at <= (SELECT t FROM as_of))
-        AND (ended_at IS NULL OR ended_at > (SELECT t FROM as_of))
-      GROUP BY target_account_key
-    ),
-    fmax AS (SELECT coalesce(max(n), 0) AS m FROM fol WHERE k NOT IN (SELECT k FROM o)),
-    scored AS (
-      SELECT s.*, coalesce(f.n, 0) AS followers,
-             CASE WHEN (SELECT m FROM fmax) > 0 THEN ln(1 + coalesce(f.n, 0)) / ln(1 + (SELECT m FROM fmax))
-                  ELSE 0.0 END AS influence,
-             epoch((SELECT t FROM as_of) - s.created_at) / 3600.0 AS age_hours
-      FROM sig s LEFT JOIN fol f ON f.k = s.author_key
-      WHERE NOT ? OR NOT s.answered
-    ),
-    ranked AS (
-      SELECT *,
-             CASE WHEN age_hours IS NULL THEN 0.0
-                  WHEN age_hours <= {AGE_FULL_HOURS} THEN greatest(age_hours, 0) / {AGE_FULL_HOURS}
-                  ELSE exp(-(age_hours - {AGE_FULL_HOURS}) / {AGE_DECAY_HOURS}) END AS age_term
-      FROM scored
-    )
+    WITH {_RANKED}
     SELECT r.post_key, r.author_key, acc.handle, r.created_at, r.text, r.kind, r.is_question,
            r.sentiment_label, r.sentiment_score, r.followers, r.influence, r.age_term, r.age_hours,
-           {W_INFLUENCE} * r.influence + {W_QUESTION} * CAST(coalesce(r.is_question, FALSE) AS DOUBLE)
-             + {W_NEGATIVE} * CAST(r.is_negative AS DOUBLE) + {W_AGE} * r.age_term AS priority,
+           r.priority,
            r.answered, r.first_reply_at, r.response_hours,
            coalesce(r.owner_parent_key, CASE WHEN r.kind = 'mention' THEN r.reply_to_key END) AS thread_key,
            coalesce(r.owner_parent_text, pp.text) AS thread_text, r.thread_root_key
@@ -225,6 +235,39 @@ def inbox(store: Store, owner_keys: Sequence[str], *, now: Any = None, sla_hours
     return out
 
 
+#: Priority bands of `inbox_summary` (lower bounds, highest first). With the weights above, "high" (≥ 2) is
+#: e.g. a question or complaint from an influential or long-waiting account; "medium" (≥ 1) one of the
+#: three signals at full strength; "low" the rest.
+PRIORITY_BANDS = (("high", 2.0), ("medium", 1.0), ("low", None))
+
+
+def inbox_summary(store: Store, owner_keys: Sequence[str], *, now: Any = None,
+                  sla_hours: float = DEFAULT_SLA_HOURS) -> dict[str, Any]:
+    """Counts of the open (unanswered) inbox as of `now` (default: the end of the data), without
+    materialising the items: open, overdue (older than `sla_hours`), questions, negative, by_band
+    {high, medium, low} (see PRIORITY_BANDS), oldest_hours. One DuckDB aggregation over `inbox`'s query."""
+    owners = _owners(owner_keys)
+    sla = _sla(sla_hours)
+    t_now = _naive_utc(now, "now") if now is not None else data_end(store)
+    bands = {name: 0 for name, _ in PRIORITY_BANDS}
+    if t_now is None:
+        return {"as_of": None, "sla_hours": sla, "open": 0, "overdue": 0, "questions": 0, "negative": 0,
+                "by_band": bands, "oldest_hours": None}
+    hi, mid = PRIORITY_BANDS[0][1], PRIORITY_BANDS[1][1]
+    row = store.con.execute(f"""
+    WITH {_RANKED}
+    SELECT count(*), count(*) FILTER (WHERE age_hours > {sla!r}),
+           count(*) FILTER (WHERE coalesce(is_question, FALSE)), count(*) FILTER (WHERE is_negative),
+           count(*) FILTER (WHERE priority >= {hi!r}), count(*) FILTER (WHERE priority >= {mid!r} AND priority < {hi!r}),
+           max(age_hours)
+    FROM ranked
+    """, [owners, t_now, True]).fetchall()[0]
+    n, overdue, q, neg, n_hi, n_mid, oldest = row
+    bands.update(high=int(n_hi), medium=int(n_mid), low=int(n) - int(n_hi) - int(n_mid))
+    return {"as_of": _aware(t_now), "sla_hours": sla, "open": int(n), "overdue": int(overdue), "questions": int(q),
+            "negative": int(neg), "by_band": bands, "oldest_hours": float(oldest) if oldest is not None else None}
+
+
 # ------------------------------------------------------------------------------------------ response stats
 
 def _share(num: int, den: int, what: str, unavailable: dict[str, str], name: str) -> float | None:
@@ -235,7 +278,7 @@ def _share(num: int, den: int, what: str, unavailable: dict[str, str], name: str
 
 
 def response_stats(store: Store, owner_keys: Sequence[str], *, start: Any, end: Any,
-                   sla_hours: float = DEFAULT_SLA_HOURS) -> dict[str, Any]:
+                   sla_hours: float = DEFAULT_SLA_HOURS, sample: bool = False) -> dict[str, Any]:
     """Response figures over the inbound items created in [start, end] (METRICS.md §1, §2).
 
     * ``inbound``, ``answered``, ``response_rate`` = answered ÷ inbound (an owner reply at any time in the
@@ -255,6 +298,8 @@ def response_stats(store: Store, owner_keys: Sequence[str], *, start: Any, end: 
       back in the window (an owner reply, mention, like, repost or quote whose target is that account).
 
     A figure whose input is missing is None, with the reason in ``unavailable[name]`` — never 0.
+    With ``sample``, ``response_hours`` holds the times to first reply behind the percentiles (a numpy
+    array, for histograms; not JSON-ready).
     """
     owners = _owners(owner_keys)
     sla = _sla(sla_hours)
@@ -297,6 +342,8 @@ def response_stats(store: Store, owner_keys: Sequence[str], *, start: Any, end: 
     out["response_rate"] = _share(n_ans, n, "no inbound replies, mentions or quotes in the window",
                                   unavailable, "response_rate")
     d = delay[timed]
+    if sample:
+        out["response_hours"] = d
     if len(d):
         out["median_response_hours"] = float(np.percentile(d, 50))
         out["p90_response_hours"] = float(np.percentile(d, 90))
@@ -344,14 +391,21 @@ def response_stats(store: Store, owner_keys: Sequence[str], *, start: Any, end: 
     types = ", ".join(f"'{t}'" for t in ENGAGER_TYPES)
     r = con.execute(f"""
     WITH o AS (SELECT DISTINCT unnest(CAST(? AS VARCHAR[])) AS k),
+    ev0 AS (
+      SELECT actor_key AS actor, target_account_key, target_post_key FROM interactions
+      WHERE type IN ({types}) AND actor_key IS NOT NULL
+        AND created_at >= CAST(? AS TIMESTAMP) AND created_at <= CAST(? AS TIMESTAMP)
+    ),
+    -- only the authors that can matter: O's posts, and targets named by post only (not all posts:
+    -- aggregating every post was the hot spot of this function on 1 M posts)
+    p AS (SELECT post_key, any_value(author_key) AS author_key FROM posts
+          WHERE author_key IN (SELECT k FROM o)
+             OR post_key IN (SELECT target_post_key FROM ev0 WHERE target_account_key IS NULL)
+          GROUP BY post_key),
     ev AS (
-      SELECT i.actor_key AS actor, coalesce(i.target_account_key, p.author_key) AS target,
-             i.target_post_key, p.author_key AS post_author
-      FROM interactions i
-      LEFT JOIN (SELECT post_key, any_value(author_key) AS author_key FROM posts GROUP BY post_key) p
-             ON p.post_key = i.target_post_key
-      WHERE i.type IN ({types}) AND i.actor_key IS NOT NULL
-        AND i.created_at >= CAST(? AS TIMESTAMP) AND i.created_at <= CAST(? AS TIMESTAMP)
+      SELECT ev0.actor, coalesce(ev0.target_account_key, p.author_key) AS target,
+             ev0.target_post_key, p.author_key AS post_author
+      FROM ev0 LEFT JOIN p ON p.post_key = ev0.target_post_key
     ),
     engagers AS (SELECT DISTINCT actor AS k FROM ev
                  WHERE actor NOT IN (SELECT k FROM o)

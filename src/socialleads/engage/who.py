@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from socialleads.errors import LeadsError
-from socialleads.graph import account_axes, influence_passivity, interaction_graph, pagerank, repost_graph
+from socialleads.graph import Graph, account_axes, influence_passivity, interaction_graph, pagerank, repost_graph
 from socialleads.graph.build import _IN_WINDOW, _RESOLVED, INTERACTION_TYPES, _sql_list, _window_params
 from socialleads.metrics.tables import tables_for
 from socialleads.metrics.window import DEFAULT_WINDOW_DAYS, window_for
@@ -189,7 +189,7 @@ def _naive(value: Any) -> Any:
 
 
 def who_matters(store: Store, owner_keys: Sequence[str], *, window_days: int = DEFAULT_WINDOW_DAYS,
-                limit: int = 20, around_owner: bool = False) -> list[dict[str, Any]]:
+                limit: int = 20, around_owner: bool = False, graph: Graph | None = None) -> list[dict[str, Any]]:
     """The accounts that matter most in the window, best first (METRICS.md §2 "who matters most").
 
     Population: the non-owner accounts active in W (a node of the interaction graph of W, or with a
@@ -208,6 +208,10 @@ def who_matters(store: Store, owner_keys: Sequence[str], *, window_days: int = D
     strongest axis first (highest percentile; ties in the order spread, conversation, audience), any
     other axis in the top 10%, then its interactions with the owner, then its IP influence when in the
     top 10%. An empty store gives [].
+
+    `graph`: the interaction graph of this window (`interaction_graph(store, start=, end=)` with the
+    window of `window_for(tables_for(store), window_days)`), when the caller already built it (the
+    scorecard shares one between its sections); None builds it here.
     """
     if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
         raise EngageError(f"limit must be a positive whole number, got {limit!r}")
@@ -221,7 +225,7 @@ def who_matters(store: Store, owner_keys: Sequence[str], *, window_days: int = D
         return []
     start, end = _naive(w.start), _naive(w.end)
 
-    g = interaction_graph(store, start=start, end=end)
+    g = graph if graph is not None else interaction_graph(store, start=start, end=end)
     gkeys = pa.array(g.keys, type=pa.string()) if g.n else pa.array([], type=pa.string())
     owner_arr = pa.array(owners, type=pa.string())
     personalization = None
