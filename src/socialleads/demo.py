@@ -27,8 +27,8 @@ class DemoResult:
 
 def run_demo(out: Path, posts: int = 200_000, seed: int = 7, progress: ProgressFactory | None = None) -> DemoResult:
     """Everything `leads demo` does, offline and non-interactive; `out` is replaced if it holds a demo."""
-    from socialleads.metrics.scorecard import build_scorecard
-    from socialleads.report import write_report
+    from socialleads.metrics.scorecard import scorecard_and_series
+    from socialleads.report.html import render_report
     from socialleads.simulate import simulate
     from socialleads.sources.importer import import_path
     from socialleads.workspace import init_workspace, open_workspace
@@ -56,13 +56,26 @@ def run_demo(out: Path, posts: int = 200_000, seed: int = 7, progress: ProgressF
         ws.mark_owner_accounts()
         from socialleads.enrich import enrich
 
-        with bar("enrich (sentiment, questions)") as update:
+        with bar("enrich (sentiment, questions, language)") as update:
             enrich(ws.store, progress=update)
-        with bar("analyze") as update:
+        owners = ws.owner_keys()
+        with bar("topics") as update:
+            from socialleads.listen.topics import fit_topics
+
+            fit_topics(ws.store, progress=update)
+        with bar("content classes (you and your competitors)") as update:
+            from socialleads.classify.classes import classify_posts
+            from socialleads.dominate.members import members_of
+
+            keys = sorted({k for m in members_of(ws.store, ws.config, owners) for k in m.keys})
+            classify_posts(ws.store, ws.config, account_keys=keys, progress=update)
+        with bar("analyze (all five LEADS stages)") as update:
             update(0, 2)
-            card = build_scorecard(ws.store, ws.owner_keys(), ws.config)
+            both = scorecard_and_series(ws.store, owners, ws.config, series=True)
+            card = both["scorecard"]
             update(1, 2)
-            report = write_report(ws.store, ws.owner_keys(), ws.config, out / "report.html")
+            report = out / "report.html"
+            report.write_text(render_report(card, both["series"]), encoding="utf-8")
             update(2, 2)
         name = ws.config.name
     return DemoResult(name=name, workspace=ws_dir, world=world, report=report, truth=world / "truth.json",

@@ -370,8 +370,11 @@ def demo(
     result = run_demo(out, posts=posts, seed=seed, progress=progress_bar)
     for t in scorecard_tables(result.scorecard, result.name):
         console.print(t)
-    console.print(f"\nWorkspace [bold]{result.workspace}[/bold]; report [bold]{result.report}[/bold]; "
-                  f"ground truth {result.truth}")
+    ws = result.workspace
+    console.print(f"\nWorkspace [bold]{ws}[/bold]; report [bold]{result.report}[/bold]; ground truth {result.truth}")
+    console.print(f"Next: [bold]leads coach -w {ws}[/bold] (what to do next), [bold]leads inbox -w {ws}[/bold], "
+                  f"[bold]leads who -w {ws}[/bold], [bold]leads topics -w {ws}[/bold], "
+                  f"[bold]leads serve -w {ws}[/bold] (the dashboard: pip install 'socialleads\\[serve]').")
 
 
 def main(argv: list[str] | None = None) -> None:

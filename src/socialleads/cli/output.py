@@ -287,9 +287,9 @@ def platform_table(per_platform: dict[str, dict[str, Any]]) -> Table | None:
     return t
 
 
-def _generic_table(section: str, body: dict[str, Any], name: str) -> Table:
-    """A stage without a dedicated layout yet: its scalar figures, labelled from their keys."""
-    t = Table(title=f"[bold]{name}[/bold] · {section}", title_justify="left", box=box.SIMPLE_HEAD,
+def _generic_table(section: str, body: dict[str, Any], name: str) -> Table | None:
+    """A stage's scalar figures, labelled from their keys (None when it has none)."""
+    t = Table(title=f"[bold]{section}[/bold]", title_justify="left", box=box.SIMPLE_HEAD,
               header_style="bold", show_edge=False, pad_edge=False)
     t.add_column("figure")
     t.add_column("value", justify="right")
@@ -301,7 +301,7 @@ def _generic_table(section: str, body: dict[str, Any], name: str) -> Table:
             t.add_row(humanize(k), f"[dim]{NOT_AVAILABLE} — {_strip(unavailable[k])}[/dim]")
         else:
             t.add_row(humanize(k), fmt_value(v))
-    return t
+    return t if t.row_count else None
 
 
 _GRADE_STYLE = {"A": "bold green", "B": "green", "C": "yellow", "D": "dark_orange", "F": "bold red"}
@@ -417,7 +417,9 @@ def scorecard_tables(card: dict[str, Any], name: str) -> list[RenderableType]:
         if not isinstance(body, dict) or body.get("available") is False:
             continue
         out.append(Text(""))
-        out.append(_generic_table(label, body, name))
+        figures = _generic_table(label, body, name)
+        if figures is not None:
+            out.append(figures)
         alerts = body.get("spike_alerts")
         if key == "listen" and isinstance(alerts, list):
             out.append(alerts_table(alerts))
