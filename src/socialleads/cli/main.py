@@ -15,6 +15,9 @@ from socialleads.cli.options import JsonOpt, WorkspaceOpt
 from socialleads.cli.output import console, err_console, print_json, progress_bar, scorecard_tables
 from socialleads.errors import LeadsError
 
+DATA = "Workspace and data"
+REPORTS = "Scorecard, report and dashboard"
+
 app = typer.Typer(
     name="leads",
     help="socialleads: Listen, Engage, Activate, Dominate, Social mandate — measured.",
@@ -24,63 +27,7 @@ app = typer.Typer(
 )
 
 
-# Listen: saved monitors and their mentions (issue 4)
-from socialleads.cli.listen import mentions_command, monitor_app  # noqa: E402
-
-app.add_typer(monitor_app, name="monitor")
-app.command("mentions")(mentions_command)
-
-# Engage: who matters most (issue 5)
-from socialleads.cli.engage import inbox_command, who_command  # noqa: E402
-
-app.command("who")(who_command)
-app.command("inbox")(inbox_command)
-
-# Each area registers its commands below its own marker (one engineer per marker).
-# -- listen: topics, questions, alerts, live listening --
-from socialleads.cli.listen import questions_command, topics_command  # noqa: E402
-
-app.command("topics")(topics_command)
-app.command("questions")(questions_command)
-from socialleads.cli.live import alerts_app, listen_command  # noqa: E402
-
-app.add_typer(alerts_app, name="alerts")
-app.command("listen")(listen_command)
-# -- pull: live platform clients --
-from socialleads.cli.pull import pull_app  # noqa: E402
-
-app.add_typer(pull_app, name="pull")
-# -- engage: communities, person --
-from socialleads.cli.engage import communities_command, person_command  # noqa: E402
-
-app.command("communities")(communities_command)
-app.command("person")(person_command)
-# -- activate: links, funnel, experiments, what works --
-from socialleads.cli.activate import activate_command, experiment_app, what_works_command  # noqa: E402
-
-app.add_typer(experiment_app, name="experiment")
-app.command("activate")(activate_command)
-app.command("what-works")(what_works_command)
-# -- dominate and mandate --
-from socialleads.cli.dominate import mandate_command, plan_command, sov_command, whitespace_command  # noqa: E402
-
-for _name, _fn in (("sov", sov_command), ("whitespace", whitespace_command), ("plan", plan_command),
-                   ("mandate", mandate_command)):
-    app.command(_name)(_fn)
-# -- content classes, stage of influence, coach --
-from socialleads.cli.coach import classes_command, coach_command, stage_command  # noqa: E402
-
-for _name, _fn in (("classes", classes_command), ("stage", stage_command), ("coach", coach_command)):
-    app.command(_name)(_fn)
-# -- dashboard and export --
-from socialleads.cli.serve import export_command, serve_command  # noqa: E402
-
-app.command("serve")(serve_command)
-app.command("export")(export_command)
-# -- engine (spark) --
-
 text_app = typer.Typer(help="Text signals for any text (no workspace needed).", no_args_is_help=True)
-app.add_typer(text_app, name="text")
 
 
 @text_app.command("sentiment")
@@ -125,7 +72,7 @@ def _main(version: Annotated[bool, typer.Option("--version", callback=_version, 
     """socialleads: an open social media leadership system."""
 
 
-@app.command()
+@app.command(rich_help_panel=DATA)
 def init(
     directory: Annotated[Path | None, typer.Argument(help="Folder to create (default: the current folder).")] = None,
     config: Annotated[Path | None, typer.Option("--config", help="Start from this leads.toml.")] = None,
@@ -139,7 +86,7 @@ def init(
     console.print(f"Created workspace [bold]{target}[/bold]: edit {target / 'leads.toml'}, then `leads import`.")
 
 
-@app.command()
+@app.command(rich_help_panel=DATA)
 def check(workspace: WorkspaceOpt = None) -> None:
     """Validate leads.toml and report the store's schema version."""
     from socialleads.workspace import open_workspace
@@ -151,7 +98,7 @@ def check(workspace: WorkspaceOpt = None) -> None:
                       f"schema version {ws.store.schema_version}")
 
 
-@app.command("import")
+@app.command("import", rich_help_panel=DATA)
 def import_(
     path: Annotated[Path | None, typer.Argument(help="A file or a folder in a supported format.")] = None,
     fmt: Annotated[str | None, typer.Option("--format", help="Force a format (see --list-formats).")] = None,
@@ -203,7 +150,7 @@ def import_(
         raise typer.Exit(3)
 
 
-@app.command()
+@app.command(rich_help_panel=DATA)
 def quarantine(
     limit: Annotated[int, typer.Option("--limit", "-n", help="Show at most N records.")] = 20,
     as_json: JsonOpt = False,
@@ -231,7 +178,7 @@ def quarantine(
     console.print(t)
 
 
-@app.command()
+@app.command(rich_help_panel=DATA)
 def status(as_json: JsonOpt = False, workspace: WorkspaceOpt = None) -> None:
     """Counts per table and the last imports."""
     from socialleads.workspace import open_workspace
@@ -255,7 +202,7 @@ def status(as_json: JsonOpt = False, workspace: WorkspaceOpt = None) -> None:
     console.print(t)
 
 
-@app.command()
+@app.command(rich_help_panel=DATA)
 def simulate(
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the world into.")],
     posts: Annotated[int, typer.Option("--posts", "-n", min=100, help="Number of posts to simulate.")] = 10_000,
@@ -275,7 +222,7 @@ def simulate(
         console.print(f"Wrote {posts:,} posts to [bold]{out}[/bold] (ground truth in {out / 'truth.json'})")
 
 
-@app.command("enrich")
+@app.command("enrich", rich_help_panel=DATA)
 def enrich_(
     batch: Annotated[int, typer.Option("--batch", min=1, help="Posts scored per batch.")] = 200_000,
     force: Annotated[bool, typer.Option("--force", help="Recompute the signals of every post.")] = False,
@@ -315,7 +262,7 @@ def enrich_(
                       f"{summary['questions']:,} questions) at {summary['posts_per_s'] or 0:,.0f} posts/s")
 
 
-@app.command()
+@app.command(rich_help_panel=REPORTS)
 def scorecard(
     as_json: JsonOpt = False,
     window_days: Annotated[int | None, typer.Option("--window-days", min=1,
@@ -343,7 +290,7 @@ def scorecard(
         console.print(t)
 
 
-@app.command()
+@app.command(rich_help_panel=REPORTS)
 def report(
     output: Annotated[Path, typer.Option("--output", "-o", help="The HTML file to write.")] = Path("report.html"),
     window_days: Annotated[int | None, typer.Option("--window-days", min=1)] = None,
@@ -358,7 +305,7 @@ def report(
     console.print(f"Wrote [bold]{path}[/bold]")
 
 
-@app.command()
+@app.command(rich_help_panel=DATA)
 def demo(
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the demo world and workspace.")] = Path("demo-out"),
     posts: Annotated[int, typer.Option("--posts", "-n", min=1000, help="Posts to simulate.")] = 200_000,
@@ -375,6 +322,37 @@ def demo(
     console.print(f"Next: [bold]leads coach -w {ws}[/bold] (what to do next), [bold]leads inbox -w {ws}[/bold], "
                   f"[bold]leads who -w {ws}[/bold], [bold]leads topics -w {ws}[/bold], "
                   f"[bold]leads serve -w {ws}[/bold] (the dashboard: pip install 'socialleads\\[serve]').")
+
+
+# The commands of each LEADS stage live in their own module (cli/<area>.py) and are listed under their
+# own heading in `leads --help` (Typer shows the panels in the order they first appear).
+from socialleads.cli.activate import activate_command, experiment_app, what_works_command  # noqa: E402
+from socialleads.cli.coach import classes_command, coach_command, stage_command  # noqa: E402
+from socialleads.cli.dominate import mandate_command, plan_command, sov_command, whitespace_command  # noqa: E402
+from socialleads.cli.engage import communities_command, inbox_command, person_command, who_command  # noqa: E402
+from socialleads.cli.listen import mentions_command, monitor_app, questions_command, topics_command  # noqa: E402
+from socialleads.cli.live import alerts_app, listen_command  # noqa: E402
+from socialleads.cli.pull import pull_app  # noqa: E402
+from socialleads.cli.serve import export_command, serve_command  # noqa: E402
+
+app.add_typer(pull_app, name="pull", rich_help_panel=DATA)
+for _panel, _commands in (
+    (REPORTS, (("serve", serve_command), ("export", export_command))),
+    ("Listen", (("mentions", mentions_command), ("topics", topics_command), ("questions", questions_command),
+                ("listen", listen_command))),
+    ("Engage", (("who", who_command), ("inbox", inbox_command), ("communities", communities_command),
+                ("person", person_command))),
+    ("Activate", (("activate", activate_command), ("what-works", what_works_command))),
+    ("Dominate", (("sov", sov_command), ("whitespace", whitespace_command), ("plan", plan_command))),
+    ("Social mandate and coach", (("mandate", mandate_command), ("classes", classes_command),
+                                  ("stage", stage_command), ("coach", coach_command))),
+):
+    for _name, _fn in _commands:
+        app.command(_name, rich_help_panel=_panel)(_fn)
+app.add_typer(monitor_app, name="monitor", rich_help_panel="Listen")
+app.add_typer(alerts_app, name="alerts", rich_help_panel="Listen")
+app.add_typer(experiment_app, name="experiment", rich_help_panel="Activate")
+app.add_typer(text_app, name="text", rich_help_panel="Listen")
 
 
 def main(argv: list[str] | None = None) -> None:
