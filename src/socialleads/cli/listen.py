@@ -124,15 +124,21 @@ def topics_command(
     refit: Annotated[bool, typer.Option("--refit", help="Fit again even if topics are stored.")] = False,
     k: Annotated[int | None, typer.Option("--k", min=1, help="Number of topics (default ≈ √(sample/50)).")] = None,
     period: Annotated[int, typer.Option("--period-days", min=1, help="Days per growth period.")] = 7,
+    embeddings: Annotated[bool, typer.Option("--embeddings", help="Cluster MiniLM sentence embeddings "
+                                             "(the `embeddings` extra; slow: thousands of posts).")] = False,
     as_json: JsonOpt = False,
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Topics of the stored posts: label, size, growth, net sentiment, and the outlier share."""
-    from socialleads.listen.topics import fit_topics, has_topics, topic_summary
+    from socialleads.listen.topics import assign_new, fit_topics, has_topics, minilm_embedder, topic_summary
     from socialleads.workspace import open_workspace
 
     with user_errors(), open_workspace(workspace) as ws:
-        fitted = fit_topics(ws.store, k=k) if refit or k is not None or not has_topics(ws.store) else None
+        emb = minilm_embedder() if embeddings else None
+        if refit or k is not None or embeddings or not has_topics(ws.store):
+            fitted = fit_topics(ws.store, k=k, embedder=emb, method="embeddings:all-MiniLM-L6-v2" if emb else None)
+        else:
+            fitted = {"new_posts": assign_new(ws.store)}
         summ = topic_summary(ws.store, period_days=period)
     if as_json:
         print_json({**summ, "fit": fitted})
@@ -154,7 +160,8 @@ def topics_command(
                   f"{r['questions']:,}")
     console.print(t)
     if summ.get("unassigned"):
-        console.print(f"{summ['unassigned']:,} post(s) arrived after the fit: run `leads topics --refit`.")
+        console.print(f"{summ['unassigned']:,} post(s) have no topic (an embeddings model needs "
+                      "`leads topics --embeddings`): run `leads topics --refit` to fit again.")
 
 
 def questions_command(
@@ -178,6 +185,7 @@ def questions_command(
         return
     from rich.markup import escape
 
+    console.print(f"askers ranked by {out['influence_measure']}")
     for tp in out["topics"]:
         console.print(f"[bold]{tp['topic_id']}: {escape(tp['label'] or '')}[/bold] — {tp['questions']:,} question(s) "
                       f"from {tp['askers']:,} asker(s), {tp['asker_followers']:,} followers")

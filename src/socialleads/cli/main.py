@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -30,25 +30,15 @@ app = typer.Typer(
 text_app = typer.Typer(help="Text signals for any text (no workspace needed).", no_args_is_help=True)
 
 
-@text_app.command("sentiment")
-def text_sentiment(
-    model: Annotated[Path | None, typer.Option("--model", help="A model file saved by socialleads "
-                                                  "(default: the one shipped with the package).")] = None,
-    batch: Annotated[int, typer.Option("--batch", min=1, help="Texts scored per batch.")] = 10_000,
-) -> None:
-    """Read one text per line on standard input; write one JSON object per line: label and score."""
+def _score_stdin(score: Any, batch: int) -> None:
+    """One text per line on stdin → one JSON object per line from `score(texts) -> list[dict]`, in batches."""
     import json as _json
 
-    from socialleads.listen.sentiment import LinearModel, score_texts
-
-    m = LinearModel.load(model) if model else None
     out = sys.stdout
     buf: list[str] = []
 
     def flush() -> None:
-        labels, scores = score_texts(buf, m)
-        out.write("".join(_json.dumps({"label": str(lab), "score": round(float(sc), 4)}) + "\n"
-                          for lab, sc in zip(labels, scores)))
+        out.write("".join(_json.dumps(obj) + "\n" for obj in score(buf)))
         buf.clear()
 
     for line in sys.stdin:
@@ -58,6 +48,39 @@ def text_sentiment(
     if buf:
         flush()
     out.flush()
+
+
+@text_app.command("sentiment")
+def text_sentiment(
+    model: Annotated[Path | None, typer.Option("--model", help="A model file saved by socialleads "
+                                                  "(default: the one shipped with the package).")] = None,
+    batch: Annotated[int, typer.Option("--batch", min=1, help="Texts scored per batch.")] = 10_000,
+) -> None:
+    """Read one text per line on standard input; write one JSON object per line: label and score."""
+    from socialleads.listen.sentiment import LinearModel, score_texts
+
+    m = LinearModel.load(model) if model else None
+
+    def score(texts: list[str]) -> list[dict[str, Any]]:
+        labels, scores = score_texts(texts, m)
+        return [{"label": str(lab), "score": round(float(sc), 4)} for lab, sc in zip(labels, scores)]
+
+    _score_stdin(score, batch)
+
+
+@text_app.command("emotion")
+def text_emotion(
+    batch: Annotated[int, typer.Option("--batch", min=1, help="Texts scored per batch.")] = 10_000,
+) -> None:
+    """Read one text per line on standard input; write one JSON object per line: emotion (anger, joy,
+    optimism, sadness), its probability, and all four probabilities."""
+    from socialleads.listen.emotion import EMOTIONS, emotion_proba
+
+    def score(texts: list[str]) -> list[dict[str, Any]]:
+        return [{"label": str(EMOTIONS[r.argmax()]), "score": round(float(r.max()), 4),
+                 "probs": {str(e): round(float(x), 4) for e, x in zip(EMOTIONS, r)}} for r in emotion_proba(texts)]
+
+    _score_stdin(score, batch)
 
 
 def _version(value: bool) -> None:

@@ -23,8 +23,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from socialleads.errors import LeadsError
+from socialleads.listen.emotion import EMOTIONS, EmotionModel, default_emotion_model
 from socialleads.listen.language import detect
-from socialleads.listen.sentiment import LinearModel, score_texts
+from socialleads.listen.sentiment import LABELS, LinearModel, _parts, default_model
 
 DEFAULT_BATCH = 200_000
 DEFAULT_MODEL_NAME = "socialleads-linear"
@@ -78,8 +79,28 @@ def _detected(text: pa.Array, lang: pa.Array, has: np.ndarray, detect_language: 
     return pa.array(out, pa.string())
 
 
-def _signals(tbl: pa.Table, model: LinearModel | None, model_name: str, detect_language: str = "missing"
-             ) -> pa.Table:
+def _scores(texts: list[str], model: LinearModel | None, emo: EmotionModel | None
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """(sentiment label, sentiment score, emotion probabilities or None) from ONE tokenization.
+
+    The same computation as ``sentiment.predict_proba`` (kept in step by tests/test_emotion.py), with the
+    emotion model reading the same hashed features."""
+    mdl = model or default_model()
+    n = len(texts)
+    rows, keys, scale, dense = _parts(texts, mdl.bits, mdl.lex)
+    z = dense @ mdl.lex_w + mdl.b
+    wk = mdl.w[keys]
+    for c in range(3):
+        z[:, c] += np.bincount(rows, wk[:, c], minlength=n) * scale
+    z -= z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    p = e / e.sum(axis=1, keepdims=True)
+    pe = emo.proba_from_parts(rows, keys, scale, n) if emo is not None and emo.bits == mdl.bits else None
+    return LABELS[p.argmax(axis=1)], (p[:, 2] - p[:, 0]).astype(np.float64), pe
+
+
+def _signals(tbl: pa.Table, model: LinearModel | None, model_name: str, detect_language: str = "missing",
+             emotion: bool = True) -> pa.Table:
     """The post_signals columns of one batch (post_key, text, lang) — all array operations."""
     text = tbl.column("text").combine_chunks()
     n = len(text)
@@ -87,10 +108,20 @@ def _signals(tbl: pa.Table, model: LinearModel | None, model_name: str, detect_l
     idx = np.flatnonzero(has)
     label = np.full(n, None, dtype=object)
     score = np.full(n, np.nan)
+    emo_label = np.full(n, None, dtype=object)
+    emo_score = np.full(n, np.nan)
     if len(idx):
-        lab, sc = score_texts(text.take(pa.array(idx)).to_pylist(), model)
+        lab, sc, pe = _scores(text.take(pa.array(idx)).to_pylist(), model,
+                              default_emotion_model() if emotion else None)
         label[idx] = lab
         score[idx] = sc
+        if pe is not None:  # emotion: English (or untagged) posts only — the model learnt English tweets
+            lg = tbl.column("lang").combine_chunks().take(pa.array(idx))
+            en = pc.fill_null(pc.starts_with(pc.utf8_lower(pc.cast(lg, pa.string())), "en"), True)
+            en = en.to_numpy(zero_copy_only=False)
+            best = pe.argmax(axis=1)
+            emo_label[idx[en]] = EMOTIONS[best[en]]
+            emo_score[idx[en]] = pe[np.arange(len(best)), best][en]
     return pa.table({
         "post_key": tbl.column("post_key"),
         "sentiment_label": pa.array(label, pa.string()),
@@ -98,6 +129,8 @@ def _signals(tbl: pa.Table, model: LinearModel | None, model_name: str, detect_l
         "is_question": question_flags(text, tbl.column("lang").combine_chunks()),
         "lang": tbl.column("lang"),
         "lang_detected": _detected(text, tbl.column("lang").combine_chunks(), has, detect_language),
+        "emotion": pa.array(emo_label, pa.string()),
+        "emotion_score": pa.array(emo_score, pa.float64(), mask=np.isnan(emo_score)),
         "model": pa.array(np.full(n, model_name, dtype=object), pa.string()),
     })
 
@@ -110,14 +143,18 @@ def _has_table(store: Any) -> bool:
 
 def enrich(store: Any, *, batch: int = DEFAULT_BATCH, force: bool = False,
            progress: Callable[[int, int], None] | None = None, model: LinearModel | None = None,
-           model_name: str | None = None, detect_language: str = "missing") -> dict[str, Any]:
+           model_name: str | None = None, detect_language: str = "missing", emotion: bool = True,
+           topics: bool = True) -> dict[str, Any]:
     """Compute and store the text signals of every post that has none yet (all posts with ``force``).
 
     Batches of ``batch`` posts are read, scored and inserted one after the other, so memory stays
     bounded whatever the store's size. ``progress(done, total)`` is called after each batch.
     ``detect_language``: "missing" (default) detects the language of the posts whose source gave none
     (``lang_detected``; the detector runs at ~13 k texts/s, too slow to re-check every post within the
-    100 k posts/s budget), "all" every post with text, "none" never.
+    100 k posts/s budget), "all" every post with text, "none" never. ``emotion``: anger / joy / optimism /
+    sadness and its probability for English (or untagged) posts (``socialleads.listen.emotion``).
+    ``topics``: when a topic model is stored (``leads topics``), posts without a topic get one
+    (``socialleads.listen.topics.assign_new``, no refit); its result is under ``"topics"``.
     Returns ``{posts, computed, with_text, negative, neutral, positive, questions, batches,
     seconds, posts_per_s, model}`` (``posts`` = rows in posts; the other counts are of this run).
     """
@@ -146,12 +183,13 @@ def enrich(store: Any, *, batch: int = DEFAULT_BATCH, force: bool = False,
                       "LIMIT ?", params=[batch]).to_arrow_table()
         if tbl.num_rows == 0:
             break
-        sig = _signals(tbl, model, name, detect_language)
+        sig = _signals(tbl, model, name, detect_language, emotion)
         con.register(view, sig)
         try:
             con.execute(f'INSERT INTO post_signals (post_key, sentiment_label, sentiment_score, is_question, lang, '
-                        f'lang_detected, model, computed_at) SELECT post_key, sentiment_label, sentiment_score, '
-                        f'is_question, lang, lang_detected, model, now()::TIMESTAMP FROM "{view}"').fetchall()
+                        f'lang_detected, emotion, emotion_score, model, computed_at) SELECT post_key, sentiment_label, '
+                        f'sentiment_score, is_question, lang, lang_detected, emotion, emotion_score, model, '
+                        f'now()::TIMESTAMP FROM "{view}"').fetchall()
         finally:
             con.unregister(view)
         batches += 1
@@ -165,6 +203,11 @@ def enrich(store: Any, *, batch: int = DEFAULT_BATCH, force: bool = False,
         if progress:
             progress(counts["computed"], todo)
     secs = time.perf_counter() - t0
-    return {"posts": total_posts, **counts, "batches": batches, "seconds": round(secs, 3),
-            "posts_per_s": round(counts["computed"] / secs, 1) if secs > 0 and counts["computed"] else None,
-            "model": name}
+    out = {"posts": total_posts, **counts, "batches": batches, "seconds": round(secs, 3),
+           "posts_per_s": round(counts["computed"] / secs, 1) if secs > 0 and counts["computed"] else None,
+           "model": name}
+    if topics:
+        from socialleads.listen.topics import assign_new
+
+        out["topics"] = assign_new(store)
+    return out

