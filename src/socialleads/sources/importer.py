@@ -12,16 +12,18 @@ import datetime as dt
 import json
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import pyarrow as pa
 
 from socialleads import __version__
 from socialleads.errors import FormatError
 from socialleads.sources import formats as F
 from socialleads.sources import generic as G
-from socialleads.sources.records import type_from_filename
+from socialleads.sources.records import PendingDelete, type_from_filename
 from socialleads.store import Store
 from socialleads.store import merge as M
 from socialleads.store.db import run_sql
@@ -101,6 +103,7 @@ class _Run:
         self.con = store.con
         self.s = summary
         self.seq_base = 0
+        self.pending: list[tuple[str, str, PendingDelete, str | None]] = []  # deletes to resolve
 
     def add(self, d: dict[str, int], table: str, n: int) -> None:
         d[table] = d.get(table, 0) + n
@@ -108,6 +111,7 @@ class _Run:
     def flush(self) -> None:
         """Merge everything staged; derived interactions and stub accounts come from the staged posts."""
         con = self.con
+        self._index_records()
         # Accounts first so the posts' stubs are not needed for declared accounts.
         self._merge(M.ACCOUNTS)
         run_sql(con, "CREATE OR REPLACE TEMP TABLE batch_posts AS SELECT post_key, platform, author_key, kind, "
@@ -153,6 +157,65 @@ class _Run:
         for m in (M.FOLLOWER_SNAPSHOTS, M.METRICS_SNAPSHOTS, M.CLICKS, M.CONVERSIONS, EXPERIMENTS):
             self._merge(m)
 
+    def _index_records(self) -> None:
+        """record_index: every staged AT-URI record (Bluesky) and the post / interaction it became (its key
+        is the AT-URI), so that a delete in a later import can be applied; deletes staged in this batch
+        (posts with is_deleted, records with ended_at) mark their entry deleted."""
+        con = self.con
+        run_sql(con, """INSERT INTO record_index (at_uri, collection, subject_uri, subject_did, created_at)
+            SELECT k, split_part(k, '/', 4), subj, sdid, created_at FROM (
+              SELECT post_key AS k, coalesce(repost_of_key, quote_of_key, reply_to_key) AS subj,
+                     nullif(split_part(coalesce(repost_of_key, quote_of_key, reply_to_key), '/', 3), '') AS sdid,
+                     created_at, seq FROM stg_posts WHERE post_key LIKE 'at://%'
+              UNION ALL SELECT interaction_key, target_post_key, target_account_key, created_at, seq
+              FROM stg_interactions WHERE interaction_key LIKE 'at://%') r
+            WHERE k NOT IN (SELECT at_uri FROM record_index)
+            QUALIFY row_number() OVER (PARTITION BY k ORDER BY seq) = 1""")
+        run_sql(con, """UPDATE record_index AS r SET deleted_at = d.t FROM (
+              SELECT post_key AS k, coalesce(try_cast(extra->>'deleted_at' AS TIMESTAMPTZ)::TIMESTAMP,
+                                             now()::TIMESTAMP) AS t
+              FROM stg_posts WHERE post_key LIKE 'at://%' AND is_deleted
+              UNION ALL SELECT interaction_key, ended_at FROM stg_interactions
+              WHERE interaction_key LIKE 'at://%' AND ended_at IS NOT NULL) d
+            WHERE r.at_uri = d.k AND r.deleted_at IS NULL""")
+        # a delete's time is the index's, not the post's: it does not go on to posts.extra
+        run_sql(con, """UPDATE stg_posts SET extra = nullif(json_merge_patch(extra, '{"deleted_at": null}')::VARCHAR,
+                                                        '{}')::JSON
+            WHERE is_deleted AND extra IS NOT NULL AND extra->>'deleted_at' IS NOT NULL""")
+
+    def resolve_deletes(self, reject: Callable[[str, str, str, str | None], None]) -> None:
+        """Deletes whose create was not in the input: applied when record_index knows the record (an
+        earlier import), else quarantined with the reader's reason."""
+        if not self.pending:
+            return
+        con = self.con
+        run_sql(con, "CREATE OR REPLACE TEMP TABLE pending_deletes AS SELECT unnest(?::VARCHAR[]) AS uri, "
+                     "unnest(?::VARCHAR[]) AS w", [[p[2].uri for p in self.pending], [p[2].when for p in self.pending]])
+        run_sql(con, """UPDATE record_index AS r
+            SET deleted_at = coalesce(try_cast(d.w AS TIMESTAMPTZ)::TIMESTAMP, now()::TIMESTAMP)
+            FROM (SELECT uri, min(w) AS w FROM pending_deletes GROUP BY uri) d
+            WHERE r.at_uri = d.uri AND r.deleted_at IS NULL""")
+        known = {r[0] for r in con.execute("SELECT at_uri FROM record_index WHERE at_uri IN "
+                                           "(SELECT uri FROM pending_deletes)").fetchall()}
+        run_sql(con, "DROP TABLE pending_deletes")
+        for file, place, reason, raw in self.pending:
+            if reason.uri not in known:
+                reject(file, place, str(reason), raw)
+        self.pending = []
+
+    def _apply_deletes(self) -> None:
+        """Store the deletions record_index knows: posts.is_deleted, interactions.ended_at (un-like,
+        unfollow, un-repost). Sticky and idempotent: a re-import changes nothing."""
+        con = self.con
+        deleted = "SELECT at_uri FROM record_index WHERE deleted_at IS NOT NULL"
+        n = _first(run_sql(con, f"""UPDATE posts SET is_deleted = TRUE
+            WHERE post_key IN ({deleted}) AND NOT coalesce(is_deleted, FALSE)"""))
+        m = _first(run_sql(con, """UPDATE interactions AS i SET ended_at = r.deleted_at FROM record_index r
+            WHERE r.deleted_at IS NOT NULL AND i.interaction_key = r.at_uri AND i.ended_at IS NULL"""))
+        for table, k in (("posts", n), ("interactions", m)):
+            if k:
+                self.add(self.s.updated, table, k)
+
     def _merge(self, m: M.TableMerge) -> None:
         staged, new, updated = M.merge_table(self.con, m)
         self.add(self.s.accepted, m.table, staged)
@@ -182,6 +245,11 @@ class _Run:
             UPDATE interactions AS i SET target_account_key = p.author_key FROM posts p
             WHERE i.target_account_key IS NULL AND i.type IN ('reply', 'repost', 'quote', 'like')
               AND i.target_post_key = p.post_key""")
+        self._apply_deletes()
+
+
+def _first(rows: list[Any] | None) -> int:
+    return int(rows[0][0]) if rows and rows[0][0] is not None else 0
 
 
 def _new_run(store: Store, path: Path, fmt: str | None, source: str, skipped: list[str]) -> ImportSummary:
@@ -222,6 +290,60 @@ def _stage(run: _Run, src: str, file: str, file_type: str | None, source: str) -
     run.seq_base += 10_000_000_000
 
 
+class RecordSink:
+    """Public API for streaming writers (`leads listen`): append batches of generic records (dicts as a
+    platform reader makes them) to the store **inside the caller's transaction**, with the same staging,
+    validation, quarantine, idempotent merges, derived interactions and stub accounts as `leads import`.
+
+    One sink is one ``ingest_runs`` row (opened here, closed by `close`). `append` never checkpoints and
+    never commits, so the caller can commit a batch together with its own state (a stream cursor)::
+
+        sink = RecordSink(store, "jetstream:wss://…", source="bluesky_live")
+        con.execute("BEGIN TRANSACTION"); sink.append(records); <cursor upsert>; con.execute("COMMIT")
+
+    Bad records are quarantined under ``label`` (the ``file`` column); `append` returns the rows new to
+    the store per table in this call. Not thread-safe: one sink per connection, used from one thread.
+    """
+
+    def __init__(self, store: Store, label: str, source: str, params: dict[str, Any] | None = None) -> None:
+        self.store, self.label, self.source = store, label, source
+        self.summary = _new_run(store, Path(label), source, source, [])
+        if params is not None:
+            run_sql(store.con, "UPDATE ingest_runs SET params = ? WHERE run_id = ?",
+                    [json.dumps(params), self.summary.run_id])
+        self._run = _Run(store, self.summary)
+
+    @property
+    def run_id(self) -> str:
+        return self.summary.run_id
+
+    def append(self, records: Iterable[dict[str, Any]], lines: pa.Array | None = None) -> dict[str, int]:
+        """Stage, validate and merge ``records`` and/or ``lines`` (an Arrow string array of records already
+        as JSON text, e.g. built in SQL: no Python object per record); no CHECKPOINT, no COMMIT. Returns
+        the rows new to the store per table."""
+        before = dict(self.summary.new)
+        if lines is not None and len(lines):   # one staging pass over both: records first, then lines
+            text = [json.dumps(r, ensure_ascii=False, default=str) for r in records]
+            allt = pa.concat_arrays([pa.array(text, pa.large_utf8()), lines.cast(pa.large_utf8())])
+            for src in G._text_view(self.store.con, pa.array(range(1, len(allt) + 1), pa.int64()), allt, "record"):
+                _stage(self._run, src, self.label, None, self.source)
+        else:
+            for src in G.record_sources(self.store.con, iter(records)):
+                _stage(self._run, src, self.label, None, self.source)
+        self._run.flush()
+        self._run.finish()
+        return {t: n - before.get(t, 0) for t, n in self.summary.new.items() if n != before.get(t, 0)}
+
+    def close(self, counts: dict[str, Any] | None = None, status: str = "complete") -> ImportSummary:
+        """Close the run row (finished_at, counts, rejects, status); no CHECKPOINT (the caller's choice)."""
+        s = self.summary
+        run_sql(self.store.con, "UPDATE ingest_runs SET finished_at = now()::TIMESTAMP, counts = ?, rejects = ?, "
+                                "status = ? WHERE run_id = ?",
+                [json.dumps({"accepted": s.accepted, "new": s.new, "updated": s.updated, **(counts or {})}),
+                 s.quarantined, status, s.run_id])
+        return s
+
+
 def import_path(store: Store, path: Path, *, fmt: str | None = None,
                 progress: Callable[[int, int], None] | None = None,
                 source: str = SOURCE) -> ImportSummary:
@@ -255,6 +377,9 @@ def import_records(store: Store, path: Path, platform: F.FileFormat,
     label = str(path)
 
     def reject(file: str, place: str, reason: str, raw: str | None) -> None:
+        if isinstance(reason, PendingDelete):  # resolved against record_index once the input is staged
+            run.pending.append((file, place, reason, raw))
+            return
         run_sql(con, "INSERT INTO quarantine (run_id, file, line, place, record_type, reason, raw) "
                      "SELECT ?, ?, NULL, ?, NULL, ?, ? WHERE NOT EXISTS (SELECT 1 FROM quarantine "
                      "WHERE file = ? AND place = ? AND reason = ?)",
@@ -269,6 +394,8 @@ def import_records(store: Store, path: Path, platform: F.FileFormat,
             _stage(run, src, label, None, platform.name)
     except FormatError as exc:
         summary.refused.append(str(exc))
+    run.flush()
+    run.resolve_deletes(reject)
     if progress:
         progress(size, size)
     summary.files.append(label)

@@ -167,3 +167,17 @@ def typed_select(spec: RecordSpec) -> str:
     for f in spec.json:
         cols.append(f"j.{f}::JSON AS {f}")
     return ", ".join(cols)
+
+
+class PendingDelete(str):
+    """A reject reason a platform reader gives for the delete of record `uri` (at time `when`) whose create
+    is not in its input. The importer resolves it against `record_index` (the create was imported in an
+    earlier run: the delete is applied) and quarantines it with this text only when that fails."""
+
+    uri: str
+    when: str | None
+
+    def __new__(cls, text: str, uri: str, when: str | None) -> PendingDelete:
+        s = super().__new__(cls, text)
+        s.uri, s.when = uri, when
+        return s

@@ -38,6 +38,7 @@ from typing import Any
 from socialleads.errors import FormatError
 from socialleads.sources.formats import FileFormat, Record, Reject, register
 from socialleads.sources.platforms.reddit_dump import ZstReader, json_lines
+from socialleads.sources.records import PendingDelete
 
 PLATFORM = "bluesky"
 POST = "app.bsky.feed.post"
@@ -86,6 +87,14 @@ def bsky_time(value: Any) -> str | None:
     None when absent or unparseable."""
     if not isinstance(value, str):
         return None
+    if len(value) == 24 and value[19] == "." and value[23] == "Z" and value[10] == "T" and value[20:23].isdigit():
+        try:  # the common lexicon form `YYYY-MM-DDTHH:MM:SS.mmmZ` (fast path, same result as below)
+            dt.datetime.fromisoformat(value[:19])
+        except ValueError:
+            pass
+        else:
+            frac = value[20:23].rstrip("0")
+            return value[:19] + ("." + frac if frac else "") + "Z"
     m = _TIME_RE.match(value.strip())
     if not m:
         return None
@@ -341,6 +350,8 @@ class _Deletes:
             r = dict(r)
             if r["record_type"] == "post":
                 r["is_deleted"] = True
+                if when:
+                    r["deleted_at"] = when  # the importer's record_index keeps it (not a post field)
             elif when:
                 r["ended_at"] = when
             out.append(r)
@@ -365,7 +376,8 @@ def _emit_op(did: str, action: str, collection: str, rkey: str, record: Any, cid
     elif action == "delete":
         done = deletes.apply(did, collection, rkey, when)
         if done is None:
-            reject(file, place, _unresolved(at_uri(did, collection, rkey)), raw())
+            uri = at_uri(did, collection, rkey)  # the importer applies it if record_index knows the create
+            reject(file, place, PendingDelete(_unresolved(uri), uri, when), raw())
         else:
             yield from done
     else:
@@ -566,8 +578,10 @@ def _read_jetstream(path: Path, reject: Reject) -> Iterator[Record]:
             if not isinstance(c, dict) or not isinstance(c.get("collection"), str) or not c.get("rkey"):
                 reject(file, place, "commit event without commit.collection / rkey", raw())
                 continue
-            yield from _emit_op(did, c.get("operation"), c["collection"], str(c["rkey"]), c.get("record"),
-                                c.get("cid"), _us_time(ev.get("time_us")), deletes, file, place, raw, reject)
+            op = c.get("operation")  # the event time is only used by deletes
+            yield from _emit_op(did, op, c["collection"], str(c["rkey"]), c.get("record"), c.get("cid"),
+                                _us_time(ev.get("time_us")) if op == "delete" else None,
+                                deletes, file, place, raw, reject)
         elif kind == "identity":
             ident = ev.get("identity") or {}
             handle = ident.get("handle") if isinstance(ident, dict) else None
