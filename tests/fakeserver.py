@@ -159,3 +159,32 @@ def page_by_offset(items: list[Any], req: Request, default_limit: int = 50) -> t
     chunk = items[start:start + limit]
     nxt = start + limit
     return chunk, (str(nxt) if nxt < len(items) else None)
+
+
+def first_header(headers: dict[str, Any], name: str) -> str | None:
+    """A header of a recorded response (vcr stores each value as a list)."""
+    for k, v in headers.items():
+        if k.lower() == name:
+            return v[0] if isinstance(v, list) else v
+    return None
+
+
+def page_by_id(rows: list[tuple[int, Any]], req: Request, base: str, default_limit: int = 20) -> tuple[list[Any], dict[str, str]]:
+    """Mastodon paging over (id, item) rows sorted newest first: `max_id` (older than), `since_id` (newer
+    than, newest first), `min_id` (just newer than, the oldest of them first in time but served newest
+    first), `limit`; the `Link` header carries `rel="next"` (max_id = the last row's id) and
+    `rel="prev"` (min_id = the first row's id), as Mastodon sends it. The id may be an internal row id."""
+    limit = min(int(req.q("limit") or default_limit), 80)
+    sel = rows
+    for name, keep in (("max_id", lambda i, v: i < v), ("since_id", lambda i, v: i > v),
+                       ("min_id", lambda i, v: i > v)):
+        v = req.q(name)
+        if v is not None:
+            sel = [r for r in sel if keep(r[0], int(v))]
+    chunk = sel[-limit:] if req.q("min_id") is not None else sel[:limit]
+    headers: dict[str, str] = {}
+    if chunk:
+        lim = f"limit={req.q('limit')}&" if req.q("limit") else ""
+        headers["link"] = (f'<{base}{req.path}?{lim}max_id={chunk[-1][0]}>; rel="next", '
+                           f'<{base}{req.path}?{lim}min_id={chunk[0][0]}>; rel="prev"')
+    return [item for _, item in chunk], headers

@@ -13,7 +13,7 @@ import typer
 from socialleads.cli.options import JsonOpt, WorkspaceOpt, user_errors
 from socialleads.cli.output import console, err_console, print_json
 
-pull_app = typer.Typer(help="Pull an account from a live platform API (Bluesky; Mastodon and Reddit to come).",
+pull_app = typer.Typer(help="Pull an account from a live platform API (Bluesky, Mastodon, Reddit).",
                        no_args_is_help=True)
 
 TimeoutOpt = Annotated[float, typer.Option("--timeout", min=0.1, help="Seconds to wait for each answer.")]
@@ -73,6 +73,64 @@ def bluesky_command(
         with open_workspace(workspace) as ws:
             s = B.pull_bluesky(ws.store, actor, base_url=base_url, handle=login, app_password=secret,
                                endpoints=_only(only, B.ENDPOINTS), policy=_policy(timeout), limit=limit)
+            _report(s, as_json, ws)
+
+
+@pull_app.command("mastodon")
+def mastodon_command(
+    account: Annotated[str, typer.Argument(help="The account: user or user@host.")],
+    instance: Annotated[str, typer.Option("--instance", help="The instance's URL, e.g. https://mastodon.social.")],
+    token: Annotated[str | None, typer.Option("--token", help="Access token (else LEADS_MASTODON_TOKEN, else the "
+                                                              "keyring). Without one: public data, no notifications.")] = None,
+    only: Annotated[str | None, typer.Option("--only", help="Comma list: statuses,followers,following,"
+                                                            "notifications,favourited_by,reblogged_by.")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=40, help="Statuses per page.")] = 40,
+    timeout: TimeoutOpt = 30.0,
+    as_json: JsonOpt = False,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Statuses, followers, following, notifications, favourited_by / reblogged_by of recent statuses."""
+    from socialleads.sources.live import mastodon as M
+    from socialleads.sources.live.credentials import resolve
+    from socialleads.workspace import open_workspace
+
+    with user_errors():
+        secret = resolve("mastodon", "token", token)
+        with open_workspace(workspace) as ws:
+            s = M.pull_mastodon(ws.store, account, instance=instance, token=secret,
+                                endpoints=_only(only, M.ENDPOINTS), policy=_policy(timeout), limit=limit)
+            _report(s, as_json, ws)
+
+
+@pull_app.command("reddit")
+def reddit_command(
+    user: Annotated[str, typer.Argument(help="The Reddit user name (without u/).")],
+    subreddit: Annotated[str | None, typer.Option("--subreddit", help="Also pull this subreddit's new "
+                                                                      "listing (without r/).")] = None,
+    client_id: Annotated[str | None, typer.Option("--client-id", help="OAuth client id (else "
+                                                                      "LEADS_REDDIT_CLIENT_ID, else the keyring).")] = None,
+    client_secret: Annotated[str | None, typer.Option("--client-secret", help="OAuth client secret (else "
+                             "LEADS_REDDIT_CLIENT_SECRET, else the keyring).")] = None,
+    only: Annotated[str | None, typer.Option("--only", help="Comma list: submissions,comments,subreddit.")] = None,
+    base_url: Annotated[str | None, typer.Option("--base-url", help="API host for both OAuth and token "
+                                                                    "requests (a test server).")] = None,
+    limit: LimitOpt = 100,
+    timeout: TimeoutOpt = 30.0,
+    as_json: JsonOpt = False,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """The user's submissions and comments (new listings), and a subreddit's new listing if asked."""
+    from socialleads.sources.live import reddit as R
+    from socialleads.sources.live.credentials import require
+    from socialleads.workspace import open_workspace
+
+    with user_errors():
+        cid = require("reddit", "client_id", client_id, "--client-id")
+        secret = require("reddit", "client_secret", client_secret, "--client-secret")
+        with open_workspace(workspace) as ws:
+            s = R.pull_reddit(ws.store, user, subreddit=subreddit, client_id=cid, client_secret=secret,
+                              endpoints=_only(only, R.ENDPOINTS), policy=_policy(timeout), limit=limit,
+                              oauth_url=base_url, reddit_url=base_url)
             _report(s, as_json, ws)
 
 

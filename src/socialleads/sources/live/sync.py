@@ -2,7 +2,8 @@
 
 A pull is one `ingest_runs` row (source `bsky_api` / `masto_api` / `reddit_api`). Each page is stored
 through the importer's validation, quarantine and idempotent merges (sources/importer.py), and the
-page's records and the endpoint's new `sync_state` row are committed in **one transaction**: a crash
+page's records (appended through the importer's public `RecordSink`, which never commits or
+checkpoints) and the endpoint's new `sync_state` row are committed in **one transaction**: a crash
 loses at most the page in flight, and the next run resumes from the stored cursor.
 
 `walk` is the one pagination loop every client uses. Lists come newest first; a complete walk leaves
@@ -21,7 +22,6 @@ import json
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from socialleads.sources import generic as G
@@ -95,12 +95,11 @@ class PullSession:
         self.t0 = time.perf_counter()
         self.label = f"pull:{source}/{account}"
         self.before = self._cursors()
-        summary = I._new_run(store, Path(self.label), connector, connector, [])
-        run_sql(self.con, "UPDATE ingest_runs SET params = ?, cursor_before = ? WHERE run_id = ?",
-                [json.dumps({"pull": source, "account": account, **params}), json.dumps(self.before),
-                 summary.run_id])
-        self.run = I._Run(store, summary)
-        self.summary = PullSummary(source, account, summary.run_id)
+        self.sink = I.RecordSink(store, self.label, connector,
+                                 params={"pull": source, "account": account, **params})
+        run_sql(self.con, "UPDATE ingest_runs SET cursor_before = ? WHERE run_id = ?",
+                [json.dumps(self.before), self.sink.run_id])
+        self.summary = PullSummary(source, account, self.sink.run_id)
 
     def _cursors(self) -> dict[str, Any]:
         rows = self.con.execute("SELECT endpoint, cursor, high_water FROM sync_state WHERE source = ? AND account = ?",
@@ -120,7 +119,7 @@ class PullSession:
         run_sql(self.con, "INSERT INTO quarantine (run_id, file, line, place, record_type, reason, raw) "
                           "VALUES (?, ?, NULL, ?, NULL, ?, ?)",
                 [self.summary.run_id, self.label, place, reason, (raw or "")[:G.RAW_LIMIT]])
-        self.run.s.quarantined += 1
+        self.sink.summary.quarantined += 1
 
     def commit_page(self, endpoint: str, records: Iterable[Record], st: EndpointState, n_items: int,
                     rejects: list[tuple[str, str, str | None]] = ()) -> None:
@@ -132,10 +131,7 @@ class PullSession:
                 self.reject(place, reason, raw)
             records = list(records)
             if records:            # an empty page only moves the cursor
-                for src in G.record_sources(con, iter(records)):
-                    I._stage(self.run, src, f"{self.label}/{endpoint}", None, self.connector)
-                self.run.flush()
-                self.run.finish()
+                self.sink.append(records)
             run_sql(con, """INSERT OR REPLACE INTO sync_state (source, account, endpoint, cursor, high_water,
                               pending_high_water, stop_at, items, pages, run_id, updated_at)
                             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP)""",
@@ -149,16 +145,15 @@ class PullSession:
 
     def finish(self, error: str | None = None) -> PullSummary:
         s = self.summary
-        I._end_run(self.store, self.run, self.t0)
-        r = self.run.s
+        r = self.sink.summary
         s.accepted, s.new, s.quarantined = dict(r.accepted), dict(r.new), r.quarantined
         s.error = error
         s.seconds = time.perf_counter() - self.t0
         status = "failed" if error else ("complete" if s.complete else "partial")
-        run_sql(self.con, "UPDATE ingest_runs SET status = ?, cursor_after = ?, counts = json_merge_patch(counts, ?) "
-                          "WHERE run_id = ?",
-                [status, json.dumps(self._cursors()),
-                 json.dumps({"endpoints": [vars(e) for e in s.endpoints], "error": error}), s.run_id])
+        self.sink.close({"endpoints": [vars(e) for e in s.endpoints], "error": error}, status=status)
+        run_sql(self.con, "UPDATE ingest_runs SET cursor_after = ? WHERE run_id = ?",
+                [json.dumps(self._cursors()), s.run_id])
+        run_sql(self.con, "CHECKPOINT")
         return s
 
 
