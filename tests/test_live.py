@@ -290,3 +290,79 @@ def test_backoff_grows_with_jitter():
     caps = [min(30.0, 0.5 * 2 ** i) for i in range(12)]
     assert all(0 <= x <= c for x, c in zip(xs, caps, strict=True))
     assert len(set(xs)) == 12
+
+
+# ------------------------------------------------------------------------------------- fast path, alerts
+def _like(**kw) -> str:
+    ev = json.loads(next(ln for ln in LINES if '"app.bsky.feed.like"' in ln and '"create"' in ln))
+    rec = ev["commit"]["record"]
+    for k, v in kw.items():
+        if k in ("createdAt", "subject"):
+            rec[k] = v
+        elif k == "rkey":
+            ev["commit"]["rkey"] = v
+        else:
+            ev[k] = v
+    return json.dumps(ev)
+
+
+def test_sql_mapped_frames_equal_the_python_mapper(store):
+    """Likes and follows are mapped in SQL; the reference is jetstream_records on every frame, including
+    odd times (offset, no fraction, >6 digits, Feb 30, hour 24, spaces), odd subjects and time_us values."""
+    odd = [_like(createdAt=t) for t in ("2026-07-04T14:38:08Z", "2026-07-04T14:38:08.100000Z", "2026-07-04T14:38:08.000Z",
+                                        "2026-07-04T14:38:08.1234567891Z", "2026-02-30T14:38:08Z", "2026-07-04T24:00:00Z",
+                                        "2026-07-04T14:38:08+02:00", " 2026-07-04T14:38:08Z", None)]
+    odd += [_like(subject={"uri": u}) for u in ("at://did:plc:x/a.b/c/d", "at://notdid/a.b/c", "https://x")]
+    odd += [_like(subject="at://x"), _like(time_us=2 ** 70), _like(time_us=True), _like(rkey=5), _like(rkey="")]
+    frames = [(f, 0.0) for f in LINES * 2 + odd]
+    pipe = L.Pipeline(store, "s", "bluesky", detect=False)
+    b = pipe._convert(frames, 0)
+    assert b.lines is not None and len(b.lines) >= 2 * 111   # the capture's like + follow creates
+    got = [json.loads(x) for x in b.lines.to_pylist()] + b.records
+    ref, ref_top = [], None
+    for f, _ in frames:
+        try:
+            r, _d, t = L.jetstream_records(json.loads(f))
+        except (ValueError, L.B.BadItem):
+            continue
+        ref += r
+        ref_top = t if ref_top is None or (t is not None and t > ref_top) else ref_top
+    key = lambda r: json.dumps({k: v for k, v in r.items() if v is not None}, sort_keys=True)  # noqa: E731
+    assert sorted(map(key, got)) == sorted(map(key, ref))
+    assert b.top == ref_top
+
+
+def test_alert_fires_before_the_batch_is_stored(store, tmp_path):
+    """Detection reads the batch in memory: the alert (with the burst's posts as top posts) is logged
+    before the commit, and the posts are stored only by the commit."""
+    import datetime as dt
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    store.con.executemany("INSERT INTO posts (post_key, platform, author_key, kind, created_at, text, source) "
+                          "VALUES (?, 'bluesky', 'did:plc:b', 'original', ?, 'zork calm', 'x')",
+                          [(f"base{h}", now - dt.timedelta(hours=h)) for h in range(4, 200, 4)])
+    add_monitor(store, "z", "zork")
+    pipe = L.Pipeline(store, "s", "bluesky", sinks=[f"jsonl:{tmp_path}/alerts.jsonl"])
+    ev = json.loads(next(ln for ln in LINES if '"app.bsky.feed.post"' in ln and '"create"' in ln))
+    tus = int(now.replace(tzinfo=dt.UTC).timestamp() * 1e6)
+    created = now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    frames = []
+    for j in range(40):
+        e = json.loads(json.dumps(ev))
+        e["time_us"] = tus + j
+        e["commit"]["rkey"] = f"burst{j}"
+        e["commit"]["record"] = {"$type": "app.bsky.feed.post", "text": f"zork outage {j}", "createdAt": created}
+        frames.append((json.dumps(e), 0.0))
+    b = pipe.prepare(frames)
+    alerts = run_sql(store.con, "SELECT monitor, kind, payload FROM alerts")
+    assert [(m, k) for m, k, _ in alerts] == [("z", "volume")]
+    top = json.loads(alerts[0][2])["top_posts"]
+    assert top and all(p["post_key"].endswith(tuple(f"/burst{j}" for j in range(40))) for p in top)
+    assert run_sql(store.con, "SELECT count(*) FROM posts WHERE post_key LIKE '%burst%'")[0][0] == 0
+    pipe.commit(b)
+    assert run_sql(store.con, "SELECT count(*) FROM posts WHERE post_key LIKE '%burst%'")[0][0] == 40
+    assert pipe.stats.matches == 40 and pipe.stats.posts_new == 40
+    # the same frames again (a replay after a reconnect): nothing new, nothing counted, no second alert
+    pipe.commit(pipe.prepare(frames))
+    assert pipe.stats.matches == 40 and pipe.stats.posts_new == 40
+    assert run_sql(store.con, "SELECT count(*) FROM alerts")[0][0] == 1
+    pipe.close()

@@ -1,25 +1,36 @@
 """Live listening: Bluesky Jetstream v1 (websocket) and Mastodon streaming (SSE) into the store, with the
 monitors and the spike detector run on what arrives (`leads listen`; CONNECTORS.md §1.5, §2.4).
 
-Pipeline. A reader task receives frames and queues them with their receive time; a committer takes
-them in small batches (``batch`` events or ``batch_ms`` milliseconds, whichever comes first) and, in a
-worker thread, in **one DuckDB transaction**: converts them to generic records (Jetstream: the Bluesky
-reader's mapper ``bsky_record``; Mastodon: the REST Status shape), stages and merges them with the
-importer's record path (socialleads.sources.importer: the same staging, validation, idempotent merges,
-derived interactions and stub accounts as `leads import`), applies deletes to what is stored, writes
-malformed frames to ``quarantine`` (frame text and reason) and upserts the stream's cursor
-(``listen_cursors``: the largest Jetstream ``time_us`` committed). So after a crash or ``kill -9`` the
-store holds whole batches and the cursor that covers them, nothing more.
+Pipeline (three stages, so that a slow flush never delays an alert):
+
+1. The reader task (event loop) receives frames and queues them with their receive time.
+2. ``Pipeline.prepare`` (a worker thread) takes them in batches (``batch`` events or ``batch_ms``
+   milliseconds, whichever comes first) and converts them to generic records: Jetstream like / follow
+   creates (most of the firehose) are mapped in one vectorized DuckDB query (``_FAST_SQL``, the same
+   records as the Bluesky mapper makes, for frames of exactly the usual shape); every other frame goes
+   through the Bluesky reader's mapper ``bsky_record`` (Mastodon: the REST Status shape). Then, still
+   before anything is stored, it runs the monitors on the batch's posts that are new (not in the store
+   and not in a batch waiting to be committed): the in-memory hourly series (alerts.LiveSeries) get the
+   matches, the spike detector runs, new alerts are logged and the delivery thread is woken. The
+   detector has its own DuckDB connection whose temp views ``posts`` / ``post_entities`` are the
+   store's plus the batch's, so query matching and an alert's top posts / terms see the new posts.
+3. The committer thread stores prepared batches in order, each in **one DuckDB transaction** through
+   the importer's public ``RecordSink`` (the same staging, validation, idempotent merges, derived
+   interactions and stub accounts as `leads import`), with the deletes (one statement per table), the
+   malformed frames (``quarantine``: frame text and reason) and the stream's cursor (``listen_cursors``:
+   the largest Jetstream ``time_us`` committed). When storage falls behind, the waiting batches are
+   merged into one transaction (up to COMMIT_MAX events): batches grow with the load, so the fixed
+   per-transaction cost is paid less often. After a crash or ``kill -9`` the store holds whole batches
+   and the cursor that covers exactly them.
 
 Resume. A restart subscribes with ``cursor = committed − lookback`` (1 s by default: Jetstream's order is
 only roughly by time_us). The replayed events merge idempotently (same keys), and the monitors count
-only posts that were not stored before, so nothing is counted twice. Mastodon streams have no cursor
-(live only; CONNECTORS.md §2.4).
+only posts that were not stored before, so nothing is counted twice. An alert logged before its batch
+was committed is found in the ``alerts`` log after a restart and not sent again. Mastodon streams have
+no cursor (live only; CONNECTORS.md §2.4).
 
 Reconnect: exponential backoff with full jitter (0.5 s doubling to 30 s), reset after a frame arrives.
-After each batch the monitors' in-memory hourly series (alerts.LiveSeries, built once from the store)
-get the batch's new matching posts, the spike detector runs on them, and new alerts are logged and
-delivered from a separate thread (a slow webhook never stalls ingestion).
+Alerts are delivered from a separate thread and connection (a slow webhook never stalls ingestion).
 """
 
 from __future__ import annotations
@@ -29,17 +40,19 @@ import contextlib
 import datetime as dt
 import json
 import logging
+import queue
 import random
-import tempfile
+import re
 import threading
 import time
 import urllib.parse
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from socialleads.errors import LeadsError
 from socialleads.listen import alerts as A
@@ -57,6 +70,8 @@ log = logging.getLogger(__name__)
 JETSTREAM_URL = "wss://jetstream2.us-east.bsky.network/subscribe"
 BATCH = 20_000
 BATCH_MS = 200
+COMMIT_MAX = 200_000    # events per transaction when the committer has a backlog
+STORE_BACKLOG = 64      # prepared batches waiting for the committer (backpressure beyond)
 LOOKBACK_US = 1_000_000
 BACKOFF_START, BACKOFF_MAX = 0.5, 30.0
 MAX_FRAME = 4 << 20
@@ -101,6 +116,60 @@ def jetstream_records(ev: Any) -> tuple[list[dict[str, Any]], list[tuple[str, st
     if kind == "account":
         return [], [], tus
     raise B.BadItem(f"unknown event kind {str(kind)[:20]!r}")
+
+
+# Jetstream like / follow creates (three quarters of the firehose) mapped in SQL, vectorized: the same
+# records as B.bsky_record makes, for frames of exactly the usual shape; any other frame (posts, reposts,
+# deletes, identity, an odd time or subject, anything malformed) goes through jetstream_records in Python,
+# so the reasons and edge cases stay the mapper's. createdAt is taken only as YYYY-MM-DDTHH:MM:SS[.f]Z
+# with a valid date, and normalised as bsky_time does (microseconds, trailing zeros dropped).
+FAST_MIN = 64   # frames in a batch before the SQL path pays off
+_FAST_SQL = r"""
+WITH f AS MATERIALIZED (   -- parse each frame once (else the optimizer repeats the parse per predicate)
+  SELECT i, json_transform(f, '{"did": "JSON", "time_us": "JSON", "kind": "JSON", "commit": {"operation": "JSON",
+           "collection": "JSON", "rkey": "JSON", "record": "JSON"}}') AS j
+  FROM live_frames WHERE json_valid(f) AND starts_with(f, '{')   -- else: Python (not an object)
+), g AS (
+  SELECT i, j.did AS did, j.time_us AS time_us, j.kind AS kind, j.commit.operation AS op,
+         j.commit.collection AS coll, j.commit.rkey AS rkey, json_type(j.commit.record) AS t_rec,
+         j.commit.record -> '$.createdAt' AS ca, j.commit.record -> '$.subject' AS subj
+  FROM f
+  WHERE j.kind = '"commit"'
+    AND j.commit.collection IN ('"app.bsky.feed.like"', '"app.bsky.graph.follow"')
+), e AS (
+  SELECT i, did ->> '$' AS did, json_type(did) AS t_did, time_us ->> '$' AS tus, json_type(time_us) AS t_tus,
+         kind ->> '$' AS kind, op ->> '$' AS op, json_type(op) AS t_op, coll ->> '$' AS coll,
+         json_type(coll) AS t_coll, rkey ->> '$' AS rkey, json_type(rkey) AS t_rkey, t_rec,
+         ca ->> '$' AS ca, json_type(ca) AS t_ca, subj ->> '$' AS subj_s, json_type(subj) AS t_subj,
+         subj ->> '$.uri' AS subj_uri, json_type(subj, '$.uri') AS t_subj_uri
+  FROM g
+), c AS (
+  SELECT *
+  FROM e WHERE t_did = 'VARCHAR' AND starts_with(did, 'did:') AND t_tus IN ('UBIGINT', 'BIGINT')
+    AND try_cast(tus AS BIGINT) IS NOT NULL
+    AND kind = 'commit' AND t_op = 'VARCHAR' AND op IN ('create', 'update') AND t_coll = 'VARCHAR'
+    AND coll IN ('app.bsky.feed.like', 'app.bsky.graph.follow') AND t_rkey = 'VARCHAR' AND rkey <> ''
+    AND t_rec = 'OBJECT' AND t_ca = 'VARCHAR'
+    AND regexp_full_match(ca, '\d{4}-\d{2}-\d{2}T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d+)?Z')
+    AND try_strptime(left(ca, 10), '%Y-%m-%d') IS NOT NULL
+), ok AS (
+  SELECT i, did, tus::BIGINT AS tus, coll, 'at://' || did || '/' || coll || '/' || rkey AS uri,
+         left(ca, 19) || CASE WHEN length(ca) < 22 OR rpad(left(substr(ca, 21, length(ca) - 21), 6), 6, '0') = '000000'
+                              THEN '' ELSE '.' || rtrim(rpad(left(substr(ca, 21, length(ca) - 21), 6), 6, '0'), '0') END
+           || 'Z' AS created,
+         CASE WHEN coll = 'app.bsky.feed.like' THEN subj_uri END AS target_post,
+         CASE WHEN coll = 'app.bsky.feed.like' THEN regexp_extract(subj_uri, '^at://(did:[^/]+)/[^/]+/[^/]+$', 1)
+              ELSE subj_s END AS target_account
+  FROM c
+  WHERE ((coll = 'app.bsky.feed.like' AND t_subj = 'OBJECT' AND t_subj_uri = 'VARCHAR' AND starts_with(subj_uri, 'at://'))
+      OR (coll = 'app.bsky.graph.follow' AND t_subj = 'VARCHAR' AND starts_with(subj_s, 'did:')))
+)
+SELECT i, tus, json_object('record_type', 'interaction', 'platform', 'bluesky',
+         'type', CASE WHEN coll = 'app.bsky.feed.like' THEN 'like' ELSE 'follow' END, 'interaction_key', uri,
+         'actor_key', did, 'target_post_key', target_post, 'target_account_key', nullif(target_account, ''),
+         'created_at', created, 'time_precision', 'exact')::VARCHAR AS rec
+FROM ok ORDER BY i
+"""
 
 
 def _host(url: Any) -> str | None:
@@ -201,9 +270,28 @@ class Stats:
 
 
 # ---------------------------------------------------------------------------------------- pipeline
+@dataclass
+class Batch:
+    """Frames converted to records (not stored yet): what the detector reads and the committer stores."""
+
+    frames: int
+    records: list[dict[str, Any]]
+    deletes: list[tuple[str, str | None]]
+    bad: list[tuple[str, str, str]]
+    top: int | None                     # the largest Jetstream time_us of the batch
+    post_keys: list[str] = field(default_factory=list)
+    lines: pa.Array | None = None       # records already as JSON text (the SQL-mapped frames)
+
+
+_POST_COLS = ("post_key", "platform", "author_key", "kind", "created_at", "text", "lang", "reply_to_key",
+              "repost_of_key", "quote_of_key", "url")
+
+
 class Pipeline:
-    """Commits batches of frames to the store (one transaction each) and runs the monitors on them.
-    Used from one thread at a time; alert delivery runs on its own thread and connection."""
+    """Converts batches of frames, runs the monitors on them in memory (`prepare`: alerts do not wait for
+    storage), and stores them (`commit`: one transaction per batch with the cursor, through the importer's
+    public `RecordSink`). `prepare` and `commit` may run on two threads at once: each has its own DuckDB
+    connection (the detector a cursor of the store's); alert delivery runs on a third."""
 
     def __init__(self, store: Store, stream: str, platform: str, *, sinks: list[str] | None = None,
                  detect: bool = True, k: float = 2.0, alpha: float = 0.01, cooldown: int = 6,
@@ -213,153 +301,229 @@ class Pipeline:
         self.detect, self.k, self.alpha, self.cooldown, self.min_count = detect, k, alpha, cooldown, min_count
         self.console, self.webhook_timeout = console, webhook_timeout
         self.stats = Stats(stream=stream)
-        self._tmp = tempfile.TemporaryDirectory(prefix="leads-listen-")
-        self.label = Path(self._tmp.name) / platform   # the importer wants a path: the stream's label
-        self.label.write_text(stream + "\n", encoding="utf-8")
-        self.summary = I._new_run(store, self.label, f"{platform}_live", f"{platform}_live", [])
-        self.run = I._Run(store, self.summary)
-        run_sql(store.con, "UPDATE ingest_runs SET params = ? WHERE run_id = ?",
-                [json.dumps({"stream": stream, "tool": "leads listen"}), self.summary.run_id])
+        self.sink = I.RecordSink(store, stream, f"{platform}_live", {"stream": stream, "tool": "leads listen"})
+        self.summary = self.sink.summary
         rows = run_sql(store.con, "SELECT cursor FROM listen_cursors WHERE stream = ?", [stream])
         self.cursor: int | None = rows[0][0] if rows else None
         self.stats.cursor = self.cursor
         self.series = [A.LiveSeries.from_store(store, m["name"], m["query"]) for m in list_monitors(store)] \
             if detect else []
         self._where = {s.name: compile_query(s.query) for s in self.series}
+        # The detector's own connection: a temp view `posts` (and `post_entities`) = the store's plus the
+        # batch being detected, so matching and the alert's top posts / terms see posts not stored yet.
+        self._det = Store(store.con.cursor(), store.path)
+        if self.series:
+            db = run_sql(self._det.con, "SELECT current_database()")[0][0].replace('"', '""')
+            self._set_live(pa.table({c: pa.array([], pa.string()) for c in _POST_COLS}), [])
+            # created_at as the importer casts it (RFC 3339 → UTC TIMESTAMP)
+            run_sql(self._det.con, "CREATE OR REPLACE TEMP VIEW live_batch_typed AS SELECT * REPLACE "
+                                   "(try_cast(created_at AS TIMESTAMPTZ)::TIMESTAMP AS created_at) FROM live_batch_posts")
+            run_sql(self._det.con, f'CREATE OR REPLACE TEMP VIEW posts AS SELECT * FROM "{db}".main.posts '
+                                   "UNION ALL BY NAME SELECT * FROM live_batch_typed")
+            run_sql(self._det.con, f'CREATE OR REPLACE TEMP VIEW post_entities AS SELECT * FROM "{db}".main.post_entities '
+                                   "UNION ALL BY NAME SELECT * FROM live_batch_entities")
+        self._pending: set[str] = set()     # post keys detected but not committed yet
+        self._pending_lock = threading.Lock()
         self.clock: dt.datetime | None = None          # the stream's clock: newest event time seen
         self.since: dt.datetime | None = None          # alerts must end after the session's first hour
-        self._deliver_lock = threading.Lock()
         self._deliver_wake = threading.Event()
         self._deliver_stop = False
         self._deliverer: threading.Thread | None = None
         self.on_alert: Callable[[dict[str, Any]], None] | None = None
+        self.timings: dict[str, float] = {"convert": 0.0, "detect": 0.0, "store": 0.0}
 
     # -- conversion of a batch
-    def _convert(self, frames: list[tuple[str, float]]) -> tuple[list[dict[str, Any]], list[tuple[str, str | None]],
-                                                                  list[tuple[str, str, str]], int | None]:
+    def _convert(self, frames: list[tuple[str, float]], n0: int) -> Batch:
         recs: list[dict[str, Any]] = []
         deletes: list[tuple[str, str | None]] = []
         bad: list[tuple[str, str, str]] = []
         top: int | None = None
-        n0 = self.stats.received - len(frames)
-        for i, (text, _) in enumerate(frames):
-            place = f"frame {n0 + i + 1}"
+        jet = self.platform == B.PLATFORM
+        lines: pa.Array | None = None
+        todo: Any = range(len(frames))
+        if jet and len(frames) >= FAST_MIN:
+            con = self._det.con
+            con.register("live_frames", pa.table({"i": pa.array(range(len(frames)), pa.int64()),
+                                                  "f": pa.array([t for t, _ in frames], pa.large_utf8())}))
+            res = con.sql(_FAST_SQL).to_arrow_table()
+            con.unregister("live_frames")
+            if res.num_rows:
+                lines = res.column("rec").combine_chunks()
+                top = int(pc.max(res.column("tus")).as_py())
+                fast = np.zeros(len(frames), bool)
+                fast[res.column("i").to_numpy()] = True
+                todo = np.flatnonzero(~fast).tolist()
+        for i in todo:
+            text = frames[i][0]
             try:
                 ev = json.loads(text)
             except ValueError as exc:
-                bad.append((place, f"not JSON ({str(exc)[:80]})", text))
+                bad.append((f"frame {n0 + i + 1}", f"not JSON ({str(exc)[:80]})", text))
                 continue
             try:
-                if self.platform == B.PLATFORM:
+                if jet:
                     r, d, tus = jetstream_records(ev)
                     if tus is not None and (top is None or tus > top):
                         top = tus
                 else:
                     r, d = mastodon_event(ev)
             except B.BadItem as exc:
-                bad.append((place, str(exc), text))
+                bad.append((f"frame {n0 + i + 1}", str(exc), text))
                 continue
-            recs += r
-            deletes += d
-        return recs, deletes, bad, top
+            if r:
+                recs += r
+            if d:
+                deletes += d
+        keys = list(dict.fromkeys(r["post_key"] for r in recs if r.get("record_type") == "post"))
+        return Batch(len(frames), recs, deletes, bad, top, keys, lines)
 
-    def commit(self, frames: list[tuple[str, float]]) -> dict[str, Any]:
-        """Store one batch of frames and its cursor in one transaction; then run the monitors."""
-        recs, deletes, bad, top = self._convert(frames)
+    def prepare(self, frames: list[tuple[str, float]], n0: int = 0) -> Batch:
+        """Convert frames (numbered from ``n0`` + 1 for quarantine places) and run the monitors on the
+        posts new to the store; alerts are logged and delivery is woken before anything is stored."""
+        t0 = time.perf_counter()
+        b = self._convert(frames, n0)
+        t1 = time.perf_counter()
+        self.timings["convert"] += t1 - t0
+        if b.post_keys:
+            with self._pending_lock:   # pending first, then the store (a commit in between is seen by one)
+                known = self._pending.intersection(b.post_keys)
+                self._pending.update(b.post_keys)
+            rest = [k_ for k_ in b.post_keys if k_ not in known]
+            if rest:
+                known |= {k_ for (k_,) in run_sql(self._det.con, "SELECT post_key FROM posts WHERE post_key IN "
+                                                                 "(SELECT unnest(?::VARCHAR[]))", [rest])}
+            new = [k_ for k_ in b.post_keys if k_ not in known]
+            self.stats.posts_new += len(new)
+            if self.series and new:
+                try:
+                    self._monitors(b, set(new))
+                except Exception as exc:  # noqa: BLE001 - detection must never stop ingestion
+                    log.warning("live detection failed: %s", exc)
+                    self.stats.last_error = f"detection: {type(exc).__name__}: {str(exc)[:200]}"
+        self.timings["detect"] += time.perf_counter() - t1
+        return b
+
+    def commit(self, b: Batch) -> dict[str, Any]:
+        """Store one prepared batch and its cursor in one transaction (the batch's posts leave the
+        detector's pending set only once committed)."""
+        t0 = time.perf_counter()
         con = self.store.con
-        post_keys = list({r["post_key"] for r in recs if r.get("record_type") == "post"})
         con.execute("BEGIN TRANSACTION")
         try:
-            old = {k for (k,) in run_sql(con, "SELECT post_key FROM posts WHERE post_key IN (SELECT unnest(?::VARCHAR[]))",
-                                         [post_keys])} if post_keys else set()
-            if recs:
-                for src in G.record_sources(con, iter(recs)):
-                    I._stage(self.run, src, str(self.label), None, f"{self.platform}_live")
-                self.run.flush()
-                self.run.finish()
-            self._apply_deletes(deletes)
-            for place, reason, text in bad:
+            if b.records or b.lines is not None:
+                self.sink.append(b.records, b.lines)
+            self._apply_deletes(b.deletes)
+            if b.bad:
                 run_sql(con, "INSERT INTO quarantine (run_id, file, line, place, record_type, reason, raw) "
-                             "VALUES (?, ?, NULL, ?, NULL, ?, ?)",
-                        [self.summary.run_id, self.stream, place, reason, text[:G.RAW_LIMIT]])
-            cursor = max(top, self.cursor) if top is not None and self.cursor is not None else (top or self.cursor)
+                             "SELECT ?, ?, NULL, unnest(?::VARCHAR[]), NULL, unnest(?::VARCHAR[]), unnest(?::VARCHAR[])",
+                        [self.summary.run_id, self.stream, [x[0] for x in b.bad], [x[1] for x in b.bad],
+                         [x[2][:G.RAW_LIMIT] for x in b.bad]])
+            cursor = max(b.top, self.cursor) if b.top is not None and self.cursor is not None else (b.top or self.cursor)
             run_sql(con, "INSERT INTO listen_cursors (stream, cursor, events, updated_at) "
                          "VALUES (?, ?, ?, now()::TIMESTAMP) ON CONFLICT (stream) DO UPDATE SET "
                          "cursor = excluded.cursor, events = listen_cursors.events + excluded.events, "
-                         "updated_at = excluded.updated_at", [self.stream, cursor, len(frames)])
+                         "updated_at = excluded.updated_at", [self.stream, cursor, b.frames])
             con.execute("COMMIT")
         except BaseException:
             with contextlib.suppress(Exception):
                 con.execute("ROLLBACK")
             raise
+        if b.post_keys:
+            with self._pending_lock:
+                self._pending.difference_update(b.post_keys)
         self.cursor = cursor
         s = self.stats
-        s.committed += len(frames)
+        s.committed += b.frames
         s.batches += 1
-        s.quarantined += len(bad)
+        s.quarantined += len(b.bad)
+        self.summary.quarantined += len(b.bad)
         s.cursor = cursor
-        now = time.time()
-        if top is not None:
-            s.lag_s = now - top / 1e6
-        new = [k for k in post_keys if k not in old]
-        s.posts_new += len(new)
-        found = self._monitors(new, top) if self.series and new else []
-        return {"events": len(frames), "records": len(recs), "quarantined": len(bad), "new_posts": len(new),
-                "alerts": found}
+        if b.top is not None:
+            s.lag_s = time.time() - b.top / 1e6
+        self.timings["store"] += time.perf_counter() - t0
+        return {"events": b.frames, "records": len(b.records), "quarantined": len(b.bad)}
 
     def _apply_deletes(self, deletes: list[tuple[str, str | None]]) -> None:
+        """One statement per table for the batch's deletes (first delete of a key wins)."""
         if not deletes:
             return
-        keys = [k for k, _ in deletes]
+        first = dict(reversed(deletes))
+        keys = list(first)
+        con = self.store.con
         if self.platform == B.PLATFORM:
-            run_sql(self.store.con, "UPDATE posts SET is_deleted = TRUE WHERE post_key IN (SELECT unnest(?::VARCHAR[]))",
-                    [keys])
-            for key, when in deletes:  # one statement per delete: deletes are a small share of a stream
-                run_sql(self.store.con, "UPDATE interactions SET ended_at = coalesce(ended_at, ?::TIMESTAMP) "
-                                        "WHERE interaction_key = ?", [when.rstrip("Z") if when else None, key])
+            run_sql(con, "UPDATE posts SET is_deleted = TRUE WHERE post_key IN (SELECT unnest(?::VARCHAR[]))", [keys])
+            whens = [w.rstrip("Z") if w else None for w in first.values()]
+            run_sql(con, "UPDATE interactions AS i SET ended_at = coalesce(i.ended_at, d.w) FROM "
+                         "(SELECT unnest(?::VARCHAR[]) AS k, unnest(?::TIMESTAMP[]) AS w) d "
+                         "WHERE i.interaction_key = d.k", [keys, whens])
         else:
-            run_sql(self.store.con, "UPDATE posts SET is_deleted = TRUE WHERE platform = ? "
-                                    "AND source_ids->>'id' IN (SELECT unnest(?::VARCHAR[]))", [MASTODON, keys])
+            run_sql(con, "UPDATE posts SET is_deleted = TRUE WHERE platform = ? "
+                         "AND source_ids->>'id' IN (SELECT unnest(?::VARCHAR[]))", [MASTODON, keys])
 
     # -- monitors and alerts
-    def _monitors(self, new: list[str], top: int | None) -> list[dict[str, Any]]:
+    def _set_live(self, posts: pa.Table, entities: list[dict[str, Any]]) -> None:
+        con = self._det.con
+        con.register("live_batch_posts", posts)
+        ent = pa.table({"post_key": pa.array([e[0] for e in entities], pa.string()),
+                        "etype": pa.array([e[1] for e in entities], pa.string()),
+                        "value": pa.array([e[2] for e in entities], pa.string()),
+                        "target_account_key": pa.array([e[3] for e in entities], pa.string())}) \
+            if entities else pa.table({c: pa.array([], pa.string())
+                                       for c in ("post_key", "etype", "value", "target_account_key")})
+        con.register("live_batch_entities", ent)
+
+    def _monitors(self, b: Batch, new: set[str]) -> list[dict[str, Any]]:
         from socialleads.listen.sentiment import score_texts
 
-        con = self.store.con
-        run_sql(con, "CREATE OR REPLACE TEMP TABLE live_new_posts AS SELECT * FROM posts "
-                     "WHERE post_key IN (SELECT unnest(?::VARCHAR[])) AND created_at IS NOT NULL", [new])
-        clock = dt.datetime.fromtimestamp(top / 1e6, dt.UTC).replace(tzinfo=None) if top else None
+        posts, ents, seen = [], [], set()
+        for r in b.records:
+            k_ = r.get("post_key") if r.get("record_type") == "post" else None
+            if k_ in new and k_ not in seen and r.get("created_at"):
+                seen.add(k_)
+                posts.append(r)
+                for e in r.get("entities") or []:
+                    ents.append((k_, e.get("etype"), e.get("value"), e.get("target_account_key")))
+        if not posts:
+            return []
+        cols = {c: pa.array([p.get(c) for p in posts], pa.string()) for c in _POST_COLS}
+        tbl = pa.table(cols)
+        con = self._det.con
+        self._set_live(tbl, ents)
+        clock = dt.datetime.fromtimestamp(b.top / 1e6, dt.UTC).replace(tzinfo=None) if b.top else None
         if clock is None:
-            clock = run_sql(con, "SELECT max(created_at) FROM live_new_posts")[0][0]
-        if clock is not None:
-            self.clock = max(self.clock, clock) if self.clock else clock
-            if self.since is None:
-                self.since = self.clock.replace(minute=0, second=0, microsecond=0)
+            clock = max(dt.datetime.fromisoformat(p["created_at"].rstrip("Z")) for p in posts)
+        self.clock = max(self.clock, clock) if self.clock else clock
+        if self.since is None:
+            self.since = self.clock.replace(minute=0, second=0, microsecond=0)
+        # created_at as the importer casts it (RFC 3339 → UTC TIMESTAMP); the view adds the stored columns
         found: list[dict[str, Any]] = []
-        for s in self.series:
-            rows = run_sql(con, "SELECT p.created_at, p.text FROM live_new_posts p "
-                                f"LEFT JOIN accounts a ON a.account_key = p.author_key WHERE ({self._where[s.name]}) "
-                                "AND NOT coalesce(p.is_deleted, false)")
-            if not rows:
-                continue
-            t = np.array([r[0] for r in rows], dtype="datetime64[us]")
-            if self.clock is not None:
-                ok = (t >= np.datetime64(self.clock - COUNT_SPAN, "us")) & (t <= np.datetime64(self.clock + FUTURE_SLACK, "us"))
-                t = t[ok]
-                texts = [r[1] or "" for r, keep in zip(rows, ok, strict=True) if keep]
-            else:
-                texts = [r[1] or "" for r in rows]
-            if not len(t):
-                continue
-            labels, _ = score_texts(texts)
-            neg = np.asarray(labels, dtype=object) == "negative"
-            self.stats.matches += len(t)
-            s.add(t, neg)
-            # only the hours around now: the baseline scan is over the series, the alerts over recent hours
-            found += A.raise_alerts(self.store, s.name, s.query, s.hours, s.counts, self.sinks, k=self.k,
-                                    alpha=self.alpha, cooldown=self.cooldown, min_count=self.min_count,
-                                    since=self.since)
-        run_sql(con, "DROP TABLE IF EXISTS live_new_posts")
+        lo = np.datetime64(self.clock - COUNT_SPAN, "us")
+        hi = np.datetime64(self.clock + FUTURE_SLACK, "us")
+        # all monitors in one query over the batch: one boolean column per monitor
+        # (each regex is compiled once per query: no OR of the conditions in a WHERE, the rows are few)
+        flags = ", ".join(f"coalesce(({self._where[s.name]}), false)" for s in self.series)
+        rows = [r for r in run_sql(con, f"SELECT p.created_at, p.text, {flags} FROM live_batch_typed p "
+                                        "LEFT JOIN accounts a ON a.account_key = p.author_key "
+                                        "WHERE p.created_at IS NOT NULL") if any(r[2:])]
+        if rows:
+            t_all = np.array([r[0] for r in rows], dtype="datetime64[us]")
+            ok = (t_all >= lo) & (t_all <= hi)
+            hit = np.array([r[2:] for r in rows], dtype=bool).reshape(len(rows), len(self.series)) & ok[:, None]
+            scored = np.flatnonzero(hit.any(axis=1))
+            neg_all = np.zeros(len(rows), bool)
+            if len(scored):
+                labels, _ = score_texts([rows[i][1] or "" for i in scored])
+                neg_all[scored] = np.asarray(labels, dtype=object) == "negative"
+            for j, s in enumerate(self.series):
+                m = hit[:, j]
+                if not m.any():
+                    continue
+                self.stats.matches += int(m.sum())
+                s.add(t_all[m], neg_all[m])
+                found += A.raise_alerts(self._det, s.name, s.query, s.hours, s.counts, self.sinks, k=self.k,
+                                        alpha=self.alpha, cooldown=self.cooldown, min_count=self.min_count,
+                                        since=self.since)
+        self._set_live(tbl.slice(0, 0), [])
         if found:
             self.stats.alerts += len(found)
             for a in found:
@@ -394,15 +558,22 @@ class Pipeline:
             self._deliver_wake.set()
             self._deliverer.join(timeout=self.webhook_timeout * A.WEBHOOK_ATTEMPTS + 5)
             self._deliverer = None
-        try:
-            s = self.summary
-            run_sql(self.store.con, "UPDATE ingest_runs SET finished_at = now()::TIMESTAMP, counts = ?, rejects = ?, "
-                                    "status = 'complete' WHERE run_id = ?",
-                    [json.dumps({"accepted": s.accepted, "new": s.new, "events": self.stats.committed}),
-                     self.stats.quarantined, s.run_id])
-            run_sql(self.store.con, "CHECKPOINT")
-        finally:
-            self._tmp.cleanup()
+        with contextlib.suppress(Exception):
+            self._det.con.close()
+        self.sink.close({"events": self.stats.committed})
+        run_sql(self.store.con, "CHECKPOINT")
+
+
+def merge_batches(batches: list[Batch]) -> Batch:
+    """Several prepared batches as one (in order): the committer stores a backlog in one transaction."""
+    if len(batches) == 1:
+        return batches[0]
+    tops = [b.top for b in batches if b.top is not None]
+    lines = [b.lines for b in batches if b.lines is not None]
+    return Batch(sum(b.frames for b in batches), [r for b in batches for r in b.records],
+                 [d for b in batches for d in b.deletes], [x for b in batches for x in b.bad],
+                 max(tops) if tops else None, [k_ for b in batches for k_ in b.post_keys],
+                 pa.concat_arrays(lines) if lines else None)
 
 
 def mastodon_event(ev: Any) -> tuple[list[dict[str, Any]], list[tuple[str, str | None]]]:
@@ -469,11 +640,13 @@ async def _jetstream_reader(url: str, collections: list[str], dids: list[str], p
         try:
             async with websockets.connect(target, max_size=MAX_FRAME, open_timeout=10, ping_interval=20,
                                           ping_timeout=20, close_timeout=2) as ws:
+                fresh = True
                 async for msg in ws:
                     text = msg if isinstance(msg, str) else msg.decode("utf-8", "replace")
                     pipeline.stats.received += 1
                     await queue.put((text, time.time()))
-                    delays = backoff_delays(*backoff)
+                    if fresh:   # a frame arrived: the next outage backs off from the start again
+                        delays, fresh = backoff_delays(*backoff), False
                     tus = _peek_time_us(text)
                     if tus is not None and (last_tus is None or tus > last_tus):
                         last_tus = tus
@@ -491,18 +664,13 @@ async def _jetstream_reader(url: str, collections: list[str], dids: list[str], p
             await asyncio.wait_for(stop.wait(), next(delays))
 
 
+_TIME_US = re.compile(r'"time_us":\s*(-?\d+)')
+
+
 def _peek_time_us(text: str) -> int | None:
-    i = text.find('"time_us":')
-    if i < 0:
-        return None
-    j = i + 10
-    k = j
-    while k < len(text) and (text[k].isdigit() or text[k] in " -"):
-        k += 1
-    try:
-        return int(text[j:k])
-    except ValueError:
-        return None
+    """The frame's time_us without parsing it (the reader's resume point on a reconnect)."""
+    m = _TIME_US.search(text)
+    return int(m.group(1)) if m else None
 
 
 async def _sse_reader(url: str, token: str | None, pipeline: Pipeline, queue: asyncio.Queue,
@@ -615,31 +783,64 @@ def listen(store: Store, cfg: ListenConfig, *, on_stats: Callable[[dict[str, Any
         pass
     finally:
         pipe.close()
-    return pipe.stats.to_json()
+    return {**pipe.stats.to_json(), "timings_s": {k: round(v, 3) for k, v in pipe.timings.items()}}
+
+
+def _committer(pipe: Pipeline, q: queue.Queue, errors: list[BaseException]) -> None:
+    """The storage thread: commits prepared batches in order; a backlog (storage slower than arrival)
+    is merged into one transaction of up to COMMIT_MAX events, so the per-transaction cost is paid once."""
+    done = False
+    while not done:
+        b = q.get()
+        if b is None:
+            return
+        group, n = [b], b.frames
+        while n < COMMIT_MAX:
+            try:
+                nb = q.get_nowait()
+            except queue.Empty:
+                break
+            if nb is None:
+                done = True
+                break
+            group.append(nb)
+            n += nb.frames
+        if errors:
+            continue   # after a failure: drain (nothing more is stored), so the producer never blocks
+        try:
+            pipe.commit(merge_batches(group))
+        except BaseException as exc:  # noqa: BLE001 - reported by the runner
+            errors.append(exc)
 
 
 async def _run(pipe: Pipeline, cfg: ListenConfig, url: str, on_stats: Callable[[dict[str, Any]], None] | None) -> None:
-    queue: asyncio.Queue = asyncio.Queue(maxsize=max(10_000, cfg.batch * 20))
+    frames_q: asyncio.Queue = asyncio.Queue(maxsize=max(10_000, cfg.batch * 20))
     stop = asyncio.Event()
     if cfg.mastodon:
-        reader = asyncio.create_task(_sse_reader(url, cfg.token, pipe, queue, stop, cfg.backoff))
+        reader = asyncio.create_task(_sse_reader(url, cfg.token, pipe, frames_q, stop, cfg.backoff))
     else:
-        reader = asyncio.create_task(_jetstream_reader(url, cfg.collections, cfg.dids, pipe, queue, stop,
+        reader = asyncio.create_task(_jetstream_reader(url, cfg.collections, cfg.dids, pipe, frames_q, stop,
                                                        cfg.lookback_us, cfg.backoff))
+    store_q: queue.Queue = queue.Queue(maxsize=STORE_BACKLOG)
+    errors: list[BaseException] = []
+    committer = threading.Thread(target=_committer, args=(pipe, store_q, errors), name="leads-listen-commit",
+                                 daemon=True)
+    committer.start()
     deadline = time.monotonic() + cfg.duration if cfg.duration else None
     last_stats = time.monotonic()
     last_committed, last_t = 0, time.monotonic()
+    taken = 0          # frames taken from the reader (handed to the detector and the committer)
     try:
-        while True:
+        while not errors:
             now = time.monotonic()
             if deadline is not None and now >= deadline:
                 break
-            if cfg.max_events is not None and pipe.stats.committed >= cfg.max_events:
+            if cfg.max_events is not None and taken >= cfg.max_events:
                 break
-            if reader.done() and queue.empty():
+            if reader.done() and frames_q.empty():
                 break
             batch: list[tuple[str, float]] = []
-            want = cfg.batch if cfg.max_events is None else min(cfg.batch, cfg.max_events - pipe.stats.committed)
+            want = cfg.batch if cfg.max_events is None else min(cfg.batch, cfg.max_events - taken)
             end = now + cfg.batch_ms / 1000
             if deadline is not None:
                 end = min(end, deadline)
@@ -648,13 +849,15 @@ async def _run(pipe: Pipeline, cfg: ListenConfig, url: str, on_stats: Callable[[
                 if left <= 0:
                     break
                 try:
-                    batch.append(await asyncio.wait_for(queue.get(), left))
+                    batch.append(await asyncio.wait_for(frames_q.get(), left))
                 except TimeoutError:
                     break
-                while len(batch) < want and not queue.empty():
-                    batch.append(queue.get_nowait())
+                while len(batch) < want and not frames_q.empty():
+                    batch.append(frames_q.get_nowait())
             if batch:
-                await asyncio.to_thread(pipe.commit, batch)
+                prepared = await asyncio.to_thread(pipe.prepare, batch, taken)
+                taken += len(batch)
+                await asyncio.to_thread(store_q.put, prepared)   # blocks only when the backlog is full
             now = time.monotonic()
             if now - last_stats >= cfg.stats_every:
                 pipe.stats.events_per_s = (pipe.stats.committed - last_committed) / (now - last_t)
@@ -666,9 +869,13 @@ async def _run(pipe: Pipeline, cfg: ListenConfig, url: str, on_stats: Callable[[
         reader.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await reader
+        await asyncio.to_thread(store_q.put, None)
+        await asyncio.to_thread(committer.join)
+    if errors:
+        raise errors[0]
     if on_stats:
         on_stats(pipe.stats.to_json())
 
 
-__all__ = ["JETSTREAM_URL", "ListenConfig", "ListenError", "Pipeline", "Stats", "backoff_delays", "jetstream_records",
+__all__ = ["JETSTREAM_URL", "ListenConfig", "ListenError", "Batch", "Pipeline", "Stats", "backoff_delays", "jetstream_records",
            "jetstream_url", "listen", "mastodon_event", "mastodon_status_records", "mastodon_stream_url", "stream_id"]
