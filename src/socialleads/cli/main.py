@@ -318,14 +318,20 @@ def report(
     output: Annotated[Path, typer.Option("--output", "-o", help="The HTML file to write.")] = Path("report.html"),
     window_days: Annotated[int | None, typer.Option("--window-days", min=1)] = None,
     workspace: WorkspaceOpt = None,
+    pdf: Annotated[Path | None, typer.Option("--pdf", help="Also print the report to this PDF file "
+                                             "(needs a Chromium browser).")] = None,
 ) -> None:
-    """Write one self-contained HTML report (works offline)."""
+    """Write one self-contained HTML report (works offline), and optionally a PDF of it."""
     from socialleads.report import write_report
     from socialleads.workspace import open_workspace
 
     with open_workspace(workspace, read_only=True) as ws:
         path = write_report(ws.store, ws.owner_keys(), ws.config, output, window_days=window_days)
     console.print(f"Wrote [bold]{path}[/bold]")
+    if pdf is not None:
+        from socialleads.report.pdf import html_to_pdf
+
+        console.print(f"Wrote [bold]{html_to_pdf(path, pdf)}[/bold]")
 
 
 @app.command(rich_help_panel=DATA)
