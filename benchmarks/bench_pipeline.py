@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
-import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import format_row, import_world, run_child, simulate_world, stage_result  # noqa: E402
 
 
 def stage(name: str, work: Path, posts: int, seed: int) -> dict:
@@ -24,21 +24,9 @@ def stage(name: str, work: Path, posts: int, seed: int) -> dict:
     t0 = time.perf_counter()
     extra: dict = {}
     if name == "simulate":
-        from socialleads.simulate import simulate
-
-        shutil.rmtree(world, ignore_errors=True)
-        simulate(world, posts=posts, seed=seed)
-        extra["bytes"] = sum(f.stat().st_size for f in world.iterdir())
+        extra = simulate_world(world, posts, seed)
     elif name == "import":
-        from socialleads.sources.importer import import_path
-        from socialleads.workspace import init_workspace, open_workspace
-
-        shutil.rmtree(ws, ignore_errors=True)
-        init_workspace(ws, config_from=world / "leads.toml")
-        with open_workspace(ws) as w:
-            s = import_path(w.store, world)
-            w.mark_owner_accounts()
-            extra = {k: v for k, v in s.to_json().items() if k in ("posts", "interactions", "accounts", "quarantined")}
+        extra = import_world(world, ws)
     elif name == "scorecard":
         from socialleads.metrics.scorecard import build_scorecard
         from socialleads.workspace import open_workspace
@@ -54,10 +42,7 @@ def stage(name: str, work: Path, posts: int, seed: int) -> dict:
             write_report(w.store, w.owner_keys(), w.config, work / "report.html")
     else:
         raise SystemExit(f"unknown stage {name}")
-    seconds = time.perf_counter() - t0
-    rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"stage": name, "seconds": round(seconds, 2), "posts_per_s": round(posts / seconds),
-            "peak_rss_mib": round(rss_mib), **extra}
+    return stage_result(name, t0, posts, extra)
 
 
 def main() -> None:
@@ -74,12 +59,8 @@ def main() -> None:
     a.work.mkdir(parents=True, exist_ok=True)
     print(f"# {a.posts:,} posts, work dir {a.work}")
     for name in a.stages.split(","):
-        out = subprocess.run([sys.executable, __file__, "--one", name, "--posts", str(a.posts), "--seed", str(a.seed),
-                              "--work", str(a.work)], check=True, capture_output=True, text=True)
-        r = json.loads(out.stdout.strip().splitlines()[-1])
-        rest = {k: v for k, v in r.items() if k not in ("stage", "seconds", "posts_per_s", "peak_rss_mib")}
-        print(f"{r['stage']:<10} {r['seconds']:8.2f} s  {r['posts_per_s']:>10,} posts/s  peak RSS {r['peak_rss_mib']:>6,} MiB  {rest}",
-              flush=True)
+        r = run_child(__file__, name, ["--posts", str(a.posts), "--seed", str(a.seed), "--work", str(a.work)])
+        print(format_row(r), flush=True)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from socialleads.classify.classes import (
     classify_texts,
 )
 from socialleads.classify.evalset import EvalSetError, load_evalset, read_labels
-from socialleads.classify.profile import account_profiles, profile_rule
+from socialleads.classify.profile import account_profiles, owner_profile, profile_rule
 from socialleads.store import open_store
 from socialleads.store.db import run_sql
 
@@ -213,6 +213,58 @@ def test_classify_is_idempotent_and_covers_every_post(sim_store):
     assert sum(m["posts"] for m in mix) <= n_posts
     for m in mix:
         assert abs(sum(m["shares"].values()) - 1.0) < 1e-3
+
+
+def test_small_batches_and_progress_cover_every_post(sim_store):
+    s, cfg, _ = sim_store
+    seen: list[tuple[int, int]] = []
+    run = classify_posts(s, cfg, batch=700, force=True, progress=lambda d, t: seen.append((d, t)))
+    n_posts = s.count("posts")
+    assert run["computed"] == n_posts and run["batches"] >= -(-n_posts // 700)
+    assert seen[0] == (0, n_posts) and seen[-1] == (n_posts, n_posts)
+    steps = [b[0] - a[0] for a, b in zip(seen, seen[1:], strict=False)]
+    assert len(steps) == run["batches"] and all(0 < x <= 700 for x in steps)  # memory stays bounded by the batch
+    assert s.con.execute("SELECT count(DISTINCT post_key) FROM post_classes").fetchall()[0][0] == n_posts
+
+
+def test_owner_profile_against_a_slow_reference(sim_store):
+    """owner_profile's one SQL aggregate against the rule worked out post by post in Python."""
+    import numpy as np
+
+    s, cfg, out = sim_store
+    classify_posts(s, cfg)
+    posts = s.con.execute("SELECT post_key, author_key, reply_to_key, quote_of_key FROM posts").fetchall()
+    owner_posts = {json.loads(line)["post_key"] for line in (out / "truth_owner_posts.jsonl").read_text().splitlines()}
+    owners = sorted({a for k, a, _, _ in posts if k in owner_posts})
+    assert owners
+    cls = dict(s.con.execute("SELECT post_key, class FROM post_classes").fetchall())
+    author = {k: a for k, a, _, _ in posts}
+    got: dict[str, set] = {}
+    for k, a, rep, quo in posts:
+        for target in {rep, quo} - {None}:
+            if target in cls and a != author.get(target):
+                got.setdefault(target, set()).add(k)
+    snap: dict[str, tuple] = {}
+    for k, t, n in s.con.execute("SELECT subject_key, observed_at, coalesce(replies, 0) + coalesce(quotes, 0) "
+                                 "FROM metrics_snapshots WHERE subject_type = 'post'").fetchall():
+        if k not in snap or t > snap[k][0]:
+            snap[k] = (t, n)
+    per: dict[str, list] = {}
+    for k, c in cls.items():
+        d = per.setdefault(author[k], [0, 0.0, Counter()])
+        d[0] += 1
+        d[1] += max(len(got.get(k, ())), snap.get(k, (None, 0))[1])
+        d[2][c] += 1
+    own_posts = sum(per[o][0] for o in owners if o in per)
+    own_disc = sum(per[o][1] for o in owners if o in per)
+    others = [round(d[1] / d[0], 4) for a, d in per.items() if a not in owners and d[0] >= 10]
+    prof = owner_profile(s, owners)
+    assert prof["posts"] == own_posts
+    assert prof["discussion"] == pytest.approx(own_disc)
+    assert prof["discussion_per_post"] == pytest.approx(round(own_disc / own_posts, 4))
+    assert prof["median_discussion"] == pytest.approx(round(float(np.median(others)), 4))
+    for c in CLASSES:
+        assert prof["counts"][c] == sum(per[o][2][c] for o in owners if o in per)
 
 
 def test_bad_batch_and_missing_table():

@@ -41,10 +41,14 @@ def _build(con: Any, owner_keys: list[str], lookback_days: int) -> None:
                     FROM act_links WHERE utm_campaign IS NOT NULL""")
 
     def attribute(src: str, key: str, t: str, explicit: str, visitor: str = "visitor_key") -> str:
+        # each distinct URL is normalized once (clicks repeat a few thousand URLs), then joined back
         return f"""
-        WITH c0 AS (SELECT *, {clean_sql('url')} AS _u FROM {src}),
-        c AS (SELECT {key} AS k, {t} AS t, {normalized_sql('_u', cleaned=True)} AS normalized, utm_campaign,
-                     utm_content, {explicit} AS explicit, {visitor} AS visitor_key FROM c0),
+        WITH s0 AS (SELECT * FROM {src}),
+        nu AS (SELECT url AS _url, {normalized_sql('_u', cleaned=True)} AS _normalized
+               FROM (SELECT url, {clean_sql('url')} AS _u FROM (SELECT DISTINCT url FROM s0))),
+        c AS (SELECT {key} AS k, {t} AS t, nu._normalized AS normalized, utm_campaign,
+                     utm_content, {explicit} AS explicit, {visitor} AS visitor_key
+              FROM s0 LEFT JOIN nu ON nu._url = s0.url),
         u AS (SELECT c.*, a.post_key AS by_utm FROM c LEFT JOIN act_utm a USING (utm_content)),
         v AS (SELECT u.*, l.post_key AS url_post, l.created_at AS url_t FROM u
               ASOF LEFT JOIN act_by_url l ON u.normalized = l.normalized AND u.t >= l.created_at),

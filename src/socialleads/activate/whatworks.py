@@ -11,10 +11,12 @@ Content class comes from `post_classes` (migration 008, `leads classes`); hour a
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from socialleads.activate import stats as S
 from socialleads.activate.posts import _has_table, owner_posts
@@ -33,8 +35,8 @@ def _buckets(p: pa.Table, con: Any) -> dict[str, np.ndarray | str]:
     lb = np.select([ln <= hi for _, hi, _ in LENGTHS], [lab for _, _, lab in LENGTHS], "280+")
     nh = p["n_hashtags"].to_numpy()
     out: dict[str, np.ndarray | str] = {
-        "hour": np.array([f"{h:02d}h" for h in hour], dtype=object),
-        "weekday": np.array([WEEKDAYS[d] for d in wd], dtype=object),
+        "hour": np.array([f"{h:02d}h" for h in range(24)], dtype=object)[hour],
+        "weekday": np.array(WEEKDAYS, dtype=object)[wd],
         "length": lb.astype(object),
         "media": np.where(p["has_media"].to_numpy(zero_copy_only=False), "media", "no media").astype(object),
         "link": np.where(p["has_link"].to_numpy(zero_copy_only=False), "link", "no link").astype(object),
@@ -43,8 +45,19 @@ def _buckets(p: pa.Table, con: Any) -> dict[str, np.ndarray | str]:
                              "statement").astype(object),
     }
     if _has_table(con, "post_classes") and run_sql(con, "SELECT count(*) FROM post_classes")[0][0]:
-        cls = dict(run_sql(con, "SELECT post_key, any_value(class) FROM post_classes GROUP BY 1"))
-        out["content class"] = np.array([cls.get(k, "unclassified") for k in p["post_key"].to_pylist()], dtype=object)
+        # only the classes of these posts: a semi join on their keys, not every classified post of the store
+        name = f"leads_ww_keys_{uuid.uuid4().hex}"
+        con.register(name, pa.table({"post_key": p["post_key"]}))
+        try:
+            got = con.sql(f"""SELECT post_key, any_value(class) AS class FROM post_classes
+                              WHERE post_key IN (SELECT post_key FROM "{name}") GROUP BY 1""").to_arrow_table()
+        finally:
+            con.unregister(name)
+        pos = pc.index_in(p["post_key"], value_set=got["post_key"]).to_numpy(zero_copy_only=False)
+        labels = np.asarray(got["class"].to_numpy(zero_copy_only=False), dtype=object)
+        known = ~np.isnan(pos.astype(float))
+        out["content class"] = np.where(known, labels[np.where(known, pos, 0).astype(np.int64)] if len(labels)
+                                        else "unclassified", "unclassified").astype(object)
     else:
         out["content class"] = "not available: run `leads classes`"
     return out

@@ -34,6 +34,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,6 +47,7 @@ from socialleads.errors import LeadsError
 CLASSES = ("thought-leadership", "how-to", "promotional", "curation", "conversational", "personal")
 MODEL = "rules-v1"
 DEFAULT_BATCH = 250_000
+PARALLEL_MIN = 20_000  # from this many posts a batch is classified as two halves on two threads
 
 URL = r"https?://\S+|www\.\S+|\{\{URL\}\}"
 MENTION = r"(^|\s)[@＠][\w.\-@]+"
@@ -81,6 +83,7 @@ PERSONAL = (r"(\b(my (wife|husband|partner|son|daughter|kids?|children|family|mo
             r"year[- ]old)\b|[😂😭🥺❤💕😍🤣😊🫶🥰🙏😅😩😑💅])")
 AUDIENCE_Q = (r"\b(anyone|anybody|any of you|do you|would you|have you|what do you|what'?s your|what'?s the|"
               r"which|recommend|thoughts|of reddit|is there)\b")
+MARKERS = r"(?i:http|www\.)|\{\{URL\}\}|[@＠#]"  # a superset of where URL, MENTION or HASHTAG can match
 SHORT_OWN = 80        # own characters (without links, mentions, hashtags) below which a link/quote is curation
 LONG_OWN = 140        # own characters above which an unmarked original counts as thought leadership
 
@@ -135,42 +138,90 @@ def _count(arr: pa.Array, pattern: str) -> np.ndarray:
         zero_copy_only=False)
 
 
+def _own_len(t: pa.Array) -> np.ndarray:
+    """Characters of own text: URLs, mentions and hashtags replaced by a space, then trimmed.
+
+    The three replacements run only on the posts that hold one of their markers ("http", "www.",
+    "{{URL}}", "@", "＠", "#"); the others' own text is the trimmed text itself."""
+    out = pc.fill_null(pc.utf8_length(pc.utf8_trim_whitespace(t)), 0).to_numpy(zero_copy_only=False).astype(np.int64)
+    idx = np.flatnonzero(_m(t, MARKERS, ignore_case=False))
+    if len(idx):
+        sub = t.take(pa.array(idx))
+        own = pc.utf8_trim_whitespace(pc.replace_substring_regex(
+            pc.replace_substring_regex(pc.replace_substring_regex(sub, URL, " "), MENTION, " "), HASHTAG, " "))
+        out[idx] = pc.fill_null(pc.utf8_length(own), 0).to_numpy(zero_copy_only=False)
+    return out
+
+
+def _lit(arr: pa.Array, literal: str, ignore_case: bool = False) -> np.ndarray:
+    return pc.fill_null(pc.match_substring(arr, literal, ignore_case=ignore_case), False).to_numpy(
+        zero_copy_only=False)
+
+
 def features(text: Any, kind: Any = None, links: Any = None, self_reply: Any = None,
-             cues: BrandCues | None = None) -> dict[str, np.ndarray]:
-    """Boolean / numeric features of each post (arrays of the same length as ``text``)."""
-    t = _arr(text, pa.string(), len(text), "")
+             cues: BrandCues | None = None, *, skip_decided: bool = False) -> dict[str, np.ndarray]:
+    """Boolean / numeric features of each post (arrays of the same length as ``text``).
+
+    ``skip_decided``: the text features of the posts that rules 1–3 already decide (reposts, replies to
+    others) are not computed — left False / 0, except ``steps`` — which does not change any class but
+    saves the regular expressions on them (``classify_table`` uses it)."""
+    t = _arr(text, pa.string(), len(text), None)  # nulls stay null: every test below reads null as no match
     n = len(t)
     k = _arr(kind, pa.string(), n, "original")
     lk = _arr(links, pa.string(), n, "")
     sr = _arr(self_reply, pa.bool_(), n, False).to_numpy(zero_copy_only=False)
     cues = cues or BrandCues()
-    own = pc.utf8_trim_whitespace(pc.replace_substring_regex(
-        pc.replace_substring_regex(pc.replace_substring_regex(t, URL, " "), MENTION, " "), HASHTAG, " "))
-    own_len = pc.utf8_length(own).to_numpy(zero_copy_only=False)
-    all_links = pc.binary_join_element_wise(lk, pc.fill_null(pc.extract_regex(t, r"(?P<u>" + URL + ")")
-                                                             .field("u"), ""), " ")
     kind_np = k.to_numpy(zero_copy_only=False)
-    return {
+    f: dict[str, np.ndarray] = {
         "n": np.int64(n),
-        "repost": (kind_np == "repost") | _m(t, r"^RT @", ignore_case=False),
+        "repost": (kind_np == "repost") | pc.fill_null(pc.starts_with(t, "RT @"), False).to_numpy(
+            zero_copy_only=False),
         "reply": kind_np == "reply",
         "quote": (kind_np == "quote") | _m(lk, QUOTE_LINK),
         "self_reply": sr,
         "starts_at": _m(t, r"^\s*[@＠]\w"),
-        "has_link": _m(all_links, r"\S"),
-        "own_domain": _m(all_links, cues.domain_regex()) | _m(t, cues.domain_regex()),
-        "product": _m(t, cues.product_regex()),
-        "offer": _m(t, OFFER),
-        "howto": _m(t, HOWTO),
-        "steps": _m(t, STEPS),
-        "opinion": _m(t, OPINION),
-        "personal": _m(t, PERSONAL),
-        "n_opinion": _count(t, OPINION),
-        "n_personal": _count(t, PERSONAL),
-        "curate": _m(t, CURATE),
-        "question": _m(t, r"\?") & _m(t, AUDIENCE_Q) & (own_len < 200),
+    }
+    reply_other = (f["reply"] & ~sr) | f["starts_at"]
+    # one pass per feature, each only over the posts whose class can still depend on it
+    need = ~(f["repost"] | reply_other) if skip_decided else np.ones(n, bool)
+    idx = np.flatnonzero(need)
+    ts, ls = (t, lk) if len(idx) == n else (t.take(pa.array(idx)), lk.take(pa.array(idx)))
+    steps_rows = np.flatnonzero(need | (reply_other & ~f["repost"])) if skip_decided else idx
+    f["steps"] = _scatter(n, steps_rows, _m(t if len(steps_rows) == n else t.take(pa.array(steps_rows)), STEPS))
+    dom = cues.domain_regex()
+    n_opinion, n_personal = _count(ts, OPINION), _count(ts, PERSONAL)
+    own_len = _own_len(ts)
+    has_q = _lit(ts, "?") & (own_len < 200)
+    q_rows = np.flatnonzero(has_q)
+    question = np.zeros(len(idx), bool)
+    if len(q_rows):
+        question[q_rows] = _m(ts.take(pa.array(q_rows)), AUDIENCE_Q)
+    sub = {
+        "has_link": _m(ls, r"\S") | _m(ts, URL),
+        "own_domain": _m(ls, dom) | _m(ts, dom),
+        "product": _m(ts, cues.product_regex()),
+        "offer": _m(ts, OFFER),
+        "howto": _m(ts, HOWTO),
+        "opinion": n_opinion > 0,
+        "personal": n_personal > 0,
+        "n_opinion": n_opinion,
+        "n_personal": n_personal,
+        "curate": _m(ts, CURATE),
+        "question": question,
         "own_len": own_len,
     }
+    for key, v in sub.items():
+        f[key] = _scatter(n, idx, v)
+    return f
+
+
+def _scatter(n: int, idx: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Values of a subset (rows `idx`) placed into an array of length n (False / 0 elsewhere)."""
+    if len(idx) == n:
+        return values
+    out = np.zeros(n, values.dtype)
+    out[idx] = values
+    return out
 
 
 def classify_features(f: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -214,8 +265,20 @@ def classify_table(tbl: pa.Table, cues: BrandCues | None = None) -> pa.Table:
     if "text" not in names:
         raise ClassifyError("classify_table needs a 'text' column")
     col = {c: (tbl.column(c) if c in names else None) for c in ("text", "kind", "links", "self_reply")}
-    f = features(col["text"], col["kind"], col["links"], col["self_reply"], cues)
-    cls, conf, rule = classify_features(f)
+    n = tbl.num_rows
+    parts = [(0, n)] if n < PARALLEL_MIN else [(0, n // 2), (n // 2, n)]
+
+    def run(lo: int, hi: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        sl = {c: (None if v is None else v.slice(lo, hi - lo)) for c, v in col.items()}
+        return classify_features(features(sl["text"], sl["kind"], sl["links"], sl["self_reply"], cues,
+                                          skip_decided=True))
+
+    if len(parts) == 1:
+        cls, conf, rule = run(0, n)
+    else:  # pyarrow's regular expressions release the GIL: the two halves run on two cores
+        with ThreadPoolExecutor(len(parts)) as ex:
+            res = list(ex.map(lambda p: run(*p), parts))
+        cls, conf, rule = (np.concatenate([r[i] for r in res]) for i in range(3))
     return pa.table({"class": pa.array(cls, pa.string()), "confidence": pa.array(conf, pa.float64()),
                      "rule": pa.array(rule.astype(np.int8), pa.int8())})
 
@@ -238,21 +301,29 @@ def has_classes_table(store: Any) -> bool:
     return bool(rows and rows[0][0])
 
 
-def _todo_sql(account_keys: list[str] | None) -> tuple[str, list]:
+def _todo_statements(account_keys: list[str] | None, names: dict[str, str]) -> list[tuple[str, list]]:
+    """The temp tables behind a run, in three steps (one query joining them all ran out of memory on
+    10 M posts; each step alone spills): `sr` the keys of self-replies (a reply to a post of the same
+    author), `lk` the links of each post, `todo` the posts without a class yet with their links and the
+    self-reply flag."""
     where, params = "", []
     if account_keys is not None:
-        where = "WHERE p.author_key IN (SELECT unnest(?::VARCHAR[]))"
+        where = "WHERE author_key IN (SELECT unnest(?::VARCHAR[]))"
         params = [list(account_keys)]
-    sql = f"""
-        SELECT row_number() OVER () AS rn, p.post_key, p.text, p.kind,
-               l.links, (par.author_key IS NOT NULL AND par.author_key = p.author_key) AS self_reply
-        FROM (SELECT * FROM posts p {where}) p
-        ANTI JOIN post_classes c ON c.post_key = p.post_key
-        LEFT JOIN (SELECT post_key, string_agg(value, ' ') AS links FROM post_entities
-                   WHERE etype = 'link' GROUP BY post_key) l ON l.post_key = p.post_key
-        LEFT JOIN (SELECT post_key, any_value(author_key) AS author_key FROM posts GROUP BY post_key) par
-               ON par.post_key = p.reply_to_key"""
-    return sql, params
+    mine = f"(SELECT post_key, author_key, reply_to_key, text, kind FROM posts {where})"
+    sr, lk, todo = names["sr"], names["lk"], names["todo"]
+    return [
+        (f"""CREATE TEMP TABLE "{sr}" AS SELECT DISTINCT p.post_key FROM {mine} p
+             JOIN posts par ON par.post_key = p.reply_to_key WHERE par.author_key = p.author_key""", params),
+        (f"""CREATE TEMP TABLE "{lk}" AS SELECT post_key, string_agg(value, ' ') AS links FROM post_entities
+             WHERE etype = 'link' {"AND post_key IN (SELECT post_key FROM " + mine + ")" if where else ""}
+             GROUP BY post_key""", params),
+        (f"""CREATE TEMP TABLE "{todo}" AS
+             SELECT p.post_key, p.text, p.kind, l.links, (s.post_key IS NOT NULL) AS self_reply
+             FROM {mine} p ANTI JOIN post_classes c ON c.post_key = p.post_key
+             LEFT JOIN "{lk}" l ON l.post_key = p.post_key LEFT JOIN "{sr}" s ON s.post_key = p.post_key""",
+         params),
+    ]
 
 
 def classify_posts(store: Any, config: Any = None, *, account_keys: list[str] | None = None,
@@ -276,19 +347,25 @@ def classify_posts(store: Any, config: Any = None, *, account_keys: list[str] | 
         else:
             con.execute("DELETE FROM post_classes WHERE post_key IN (SELECT post_key FROM posts "
                         "WHERE author_key IN (SELECT unnest(?::VARCHAR[])))", [list(account_keys)]).fetchall()
-    tmp = f"leads_classes_todo_{uuid.uuid4().hex}"
-    sql, params = _todo_sql(account_keys)
-    con.execute(f'CREATE TEMP TABLE "{tmp}" AS {sql}', params).fetchall()
+    # The posts to classify are materialized once (temp tables, which DuckDB spills to disk beyond its
+    # memory limit), then read back in ranges of the rowid (dense 0..n-1, pushed down into the scan).
+    uid = uuid.uuid4().hex
+    names = {k: f"leads_classes_{k}_{uid}" for k in ("sr", "lk", "todo")}
+    tmp = names["todo"]
     view = f"leads_classes_{uuid.uuid4().hex}"
     by_class = dict.fromkeys(CLASSES, 0)
     done = batches = 0
     try:
+        for stmt, params in _todo_statements(account_keys, names):
+            con.execute(stmt, params).fetchall()
         todo = int(con.execute(f'SELECT count(*) FROM "{tmp}"').fetchall()[0][0])
         if progress:
             progress(0, todo)
-        for lo in range(1, todo + 1, batch):
+        for lo in range(0, todo, batch):
             tbl = con.sql(f'SELECT post_key, text, kind, links, self_reply FROM "{tmp}" '
-                              'WHERE rn >= ? AND rn < ?', params=[lo, lo + batch]).to_arrow_table()
+                          'WHERE rowid >= ? AND rowid < ?', params=[lo, lo + batch]).to_arrow_table()
+            if not tbl.num_rows:
+                continue
             out = classify_table(tbl, cues)
             rows = pa.table({"post_key": tbl.column("post_key"), "class": out.column("class"),
                              "confidence": out.column("confidence")})
@@ -306,7 +383,8 @@ def classify_posts(store: Any, config: Any = None, *, account_keys: list[str] | 
             if progress:
                 progress(done, todo)
     finally:
-        con.execute(f'DROP TABLE IF EXISTS "{tmp}"').fetchall()
+        for name in names.values():
+            con.execute(f'DROP TABLE IF EXISTS "{name}"').fetchall()
     secs = time.perf_counter() - t0
     total = int(con.execute("SELECT count(*) FROM posts").fetchall()[0][0])
     return {"posts": total, "computed": done, "by_class": by_class, "batches": batches,

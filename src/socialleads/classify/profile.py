@@ -33,14 +33,10 @@ PROFILE_RULE = ("leader: thought-leadership share ≥ 20% and replies + quotes r
                 "broadcaster: the rest; undetermined: fewer than 10 classified posts")
 
 
-def discussion_per_post(store: Any, account_keys: list[str]) -> dict[str, dict[str, float]]:
-    """{account: {"posts", "discussion", "per_post"}} — replies + quotes by others on its classified posts."""
-    if not account_keys:
-        return {}
-    rows = store.con.execute("""
+_DISCUSSION_CTES = """
         WITH mine AS (
           SELECT p.post_key, p.author_key FROM posts p JOIN post_classes c USING (post_key)
-          WHERE p.author_key IN (SELECT unnest(?::VARCHAR[]))
+          {where}
         ),
         got AS (
           SELECT m.post_key, count(DISTINCT q.key) AS n
@@ -57,13 +53,37 @@ def discussion_per_post(store: Any, account_keys: list[str]) -> dict[str, dict[s
                  arg_max(coalesce(replies, 0) + coalesce(quotes, 0), observed_at) AS n
           FROM metrics_snapshots WHERE subject_type = 'post' AND subject_key IN (SELECT post_key FROM mine)
           GROUP BY subject_key
-        )
-        SELECT m.author_key, count(*) AS posts,
-               sum(greatest(coalesce(g.n, 0), coalesce(s.n, 0))) AS discussion
-        FROM mine m LEFT JOIN got g USING (post_key) LEFT JOIN snap s USING (post_key)
-        GROUP BY m.author_key""", [list(account_keys)]).fetchall()
+        ),
+        per AS (
+          SELECT m.author_key, count(*) AS posts,
+                 sum(greatest(coalesce(g.n, 0), coalesce(s.n, 0))) AS discussion
+          FROM mine m LEFT JOIN got g USING (post_key) LEFT JOIN snap s USING (post_key)
+          GROUP BY m.author_key
+        )"""
+
+
+def discussion_per_post(store: Any, account_keys: list[str]) -> dict[str, dict[str, float]]:
+    """{account: {"posts", "discussion", "per_post"}} — replies + quotes by others on its classified posts."""
+    if not account_keys:
+        return {}
+    rows = store.con.execute(_DISCUSSION_CTES.format(where="WHERE p.author_key IN (SELECT unnest(?::VARCHAR[]))")
+                             + " SELECT author_key, posts, discussion FROM per", [list(account_keys)]).fetchall()
     return {k: {"posts": int(n), "discussion": float(d or 0), "per_post": float(d or 0) / n if n else 0.0}
             for k, n, d in rows}
+
+
+def _owner_and_median(store: Any, owner_keys: list[str], min_posts: int) -> tuple[float, float | None]:
+    """(the owner's discussion summed, the median discussion per post — rounded to 4 places per account
+    as `account_profiles` reports it — over the other accounts with ≥ min_posts classified posts), in one
+    SQL aggregate over every classified post. An account without a key counts with 0 discussion."""
+    row = store.con.execute(_DISCUSSION_CTES.format(where="") + """,
+        o AS (SELECT unnest(?::VARCHAR[]) AS k)
+        SELECT (SELECT coalesce(sum(discussion), 0) FROM per WHERE author_key IN (SELECT k FROM o)),
+               (SELECT median(CASE WHEN author_key IS NULL THEN 0.0
+                                   ELSE round(coalesce(discussion, 0) / posts, 4) END)
+                FROM per WHERE (author_key IS NULL OR author_key NOT IN (SELECT k FROM o)) AND posts >= ?)""",
+                             [list(owner_keys), int(min_posts)]).fetchall()[0]
+    return float(row[0] or 0), (None if row[1] is None else float(row[1]))
 
 
 def profile_rule(shares: dict[str, float], per_post: float, median: float, posts: int,
@@ -113,17 +133,14 @@ def owner_profile(store: Any, owner_keys: list[str], min_posts: int = MIN_POSTS)
     """
     if not owner_keys:
         return None
-    allp = account_profiles(store, None, min_posts)
-    own = [p for p in allp if p["account_key"] in set(owner_keys)]
+    own = class_mix(store, list(owner_keys))
     if not own:
         return None
-    others = [p for p in allp if p["account_key"] not in set(owner_keys) and p["posts"] >= min_posts]
     counts = {c: sum(p["counts"].get(c, 0) for p in own) for c in CLASSES}
     posts = sum(counts.values())
-    disc = sum(p["discussion"] for p in own)
+    disc, med = _owner_and_median(store, list(owner_keys), min_posts)
     per_post = disc / posts if posts else 0.0
-    med_pool = [p["discussion_per_post"] for p in others] or [per_post]
-    median = float(np.median(med_pool))
+    median = float(med) if med is not None else per_post
     shares = {c: round(v / posts, 4) if posts else 0.0 for c, v in counts.items()}
     prof, reason = profile_rule(shares, per_post, median, posts, min_posts)
     return {"account_keys": list(owner_keys), "posts": posts, "counts": counts, "shares": shares,

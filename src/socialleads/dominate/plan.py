@@ -35,8 +35,12 @@ def _weeks(start: dt.datetime, end: dt.datetime) -> list[tuple[dt.datetime, dt.d
 
 
 def plan_vs_execution(store: Any, owner_keys: Sequence[str], goals: Any, start: dt.datetime, end: dt.datetime, *,
-                      follower_goal: dict[str, Any] | None = None, response_weekly: bool = False) -> dict[str, Any]:
-    """Per goal: its target, the actual over W, and the weekly actuals with a met flag per week."""
+                      follower_goal: dict[str, Any] | None = None, response_weekly: bool = False,
+                      overall: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Per goal: its target, the actual over W, and the weekly actuals with a met flag per week.
+
+    `overall`: `response_stats` over [start, end] with this SLA when the caller already has it (the
+    scorecard shares Engage's), else computed here."""
     owners = sorted(set(owner_keys))
     if not owners:
         raise DominateError("no owner accounts: declare [[owner.accounts]] in leads.toml")
@@ -66,7 +70,8 @@ def plan_vs_execution(store: Any, owner_keys: Sequence[str], goals: Any, start: 
             med = rs["median_response_hours"]
             row["sla_met"] = None if med is None else med <= sla
         weekly.append(row)
-    overall = response_stats(store, owners, start=start, end=end, sla_hours=sla)
+    if overall is None:
+        overall = response_stats(store, owners, start=start, end=end, sla_hours=sla)
     n_weeks = len(weeks)
     total_posts = sum(r["posts"] for r in weekly)
     goals_out = {

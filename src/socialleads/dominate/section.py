@@ -14,6 +14,7 @@ from typing import Any
 from socialleads.dominate.members import DominateError, members_of
 from socialleads.dominate.plan import plan_vs_execution
 from socialleads.dominate.voice import KIND_LABELS, KINDS, first_movers, share_of_voice, topic_authority, whitespace
+from socialleads.engage.section import cached_response_stats
 from socialleads.metrics.stages import Check, StageContext, graded, unavailable
 
 WEEKS_MET_TARGET = 0.75
@@ -24,12 +25,14 @@ def dominate_report(ctx: StageContext) -> dict[str, Any]:
     members = members_of(ctx.store, ctx.config, ctx.owner_keys)
     sov = share_of_voice(ctx.store, members, w.start, w.end)
     goal = (ctx.audience or {}).get("goal")
+    sla = float(getattr(getattr(ctx.config, "goals", None), "response_sla_hours", 24.0) or 24.0)
+    overall = cached_response_stats(ctx, w.start, w.end, sla) if ctx.owner_keys else None
     return {"members": sov["members"], "sov": sov,
             "first_movers": first_movers(ctx.store, members, w.start, w.end),
             "authority": topic_authority(ctx.store, members, w.start, w.end, sov=sov),
             "whitespace": whitespace(ctx.store, members, w.start, w.end, limit=20),
             "plan": plan_vs_execution(ctx.store, ctx.owner_keys, ctx.config.goals, w.start, w.end,
-                                      follower_goal=goal)}
+                                      follower_goal=goal, overall=overall)}
 
 
 def section(ctx: StageContext) -> dict[str, Any]:

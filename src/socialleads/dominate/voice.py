@@ -247,16 +247,18 @@ def topic_authority(store: Any, members: Sequence[Member], start: dt.datetime, e
     tid = tbl["topic_id"].to_numpy()
     labels = topic_labels(store)
     topics = []
+    member_keys = np.array(sorted({k for m in members for k in m.keys}), dtype=object)
     for t in sorted(set(eng) | set(np.unique(tid).tolist())):  # one small PageRank per topic
-        sel = np.flatnonzero(tid == t)
+        lo, hi = np.searchsorted(tid, t, side="left"), np.searchsorted(tid, t, side="right")  # rows ORDER BY topic
         row: dict[str, Any] = {"topic_id": int(t), "label": labels.get(int(t), f"topic {t}"),
                                "engagement_share": eng.get(t, {}).get("share", dict.fromkeys(names)),
                                "pagerank": dict.fromkeys(names), "rank": dict.fromkeys(names), "accounts": 0}
-        if len(sel):
-            sub = tbl.take(pa.array(sel, pa.int64()))
+        if hi > lo:
+            sub = tbl.slice(int(lo), int(hi - lo))  # zero-copy: the topic's rows are contiguous
             g = from_edges(sub["src"], sub["dst"], sub["w"])
             pr = pagerank(g)
-            idx = g.index()
+            gk = np.asarray(g.keys, dtype=object)
+            idx = {gk[i]: int(i) for i in np.flatnonzero(np.isin(gk, member_keys))}  # only S's accounts
             order = np.argsort(-pr, kind="stable")
             place = np.empty(len(pr), np.int64)
             place[order] = np.arange(1, len(pr) + 1)

@@ -55,6 +55,15 @@ RESPONSE_BUCKETS = ((1.0, "< 1 h"), (4.0, "1–4 h"), (12.0, "4–12 h"), (24.0,
                     (168.0, "2–7 d"), (float("inf"), "> 7 d"))
 
 
+def cached_response_stats(ctx: StageContext, start: Any, end: Any, sla: float) -> dict[str, Any]:
+    """engage.inbox.response_stats of the owner over [start, end] (with the response-time sample), computed
+    once per scorecard run and shared through the context (Dominate's plan vs execution reads it too).
+    The cached dict is shared: copy it before changing it."""
+    s, e = naive(start), naive(end)
+    return ctx.cached(f"response_stats:{s.isoformat()}:{e.isoformat()}:{float(sla)}",
+                      lambda: response_stats(ctx.store, ctx.owner_keys, start=s, end=e, sla_hours=sla, sample=True))
+
+
 def graph_key(start: Any, end: Any) -> str:
     """The StageContext cache key of the interaction graph of [start, end] (shared between stages)."""
     return f"interaction_graph:{naive(start).isoformat()}:{naive(end).isoformat()}"
@@ -156,7 +165,7 @@ def section(ctx: StageContext) -> dict[str, Any]:
     try:
         g = ctx.cached(graph_key(start, end), lambda: interaction_graph(ctx.store, start=start, end=end))
         who = _who(ctx, g)
-        stats = response_stats(ctx.store, ctx.owner_keys, start=start, end=end, sla_hours=sla, sample=True)
+        stats = dict(cached_response_stats(ctx, start, end, sla))
         box = inbox_summary(ctx.store, ctx.owner_keys, now=end, sla_hours=sla)
         hist = response_histogram(stats.pop("response_hours"))
         comms, comm_reason = ctx.cached("engage.communities", lambda: _communities(ctx, g, start, end))

@@ -184,6 +184,7 @@ def scorecard_and_series(store: Any, owner_keys: list[str], config: Any, window_
                         returning_week=None, unavailable=unavailable)
         card = {"workspace": getattr(config, "name", None), "engine": engine, "audience": audience}
         card.update(_other_sections(store, list(owner_keys), None, config, audience))
+        _add_stage_of_influence(store, list(aud.owner), card)
         return {"scorecard": card, "series": None if not series else _empty_series()}
     cached, release = _materialize(aud)
     try:
@@ -193,7 +194,18 @@ def scorecard_and_series(store: Any, owner_keys: list[str], config: Any, window_
     card = out["scorecard"]
     card["engine"] = engine
     card.update(_other_sections(store, list(aud.owner), w, config, card["audience"]))
+    _add_stage_of_influence(store, list(aud.owner), card)
     return out
+
+
+def _add_stage_of_influence(store: Any, owner_keys: list[str], card: dict[str, Any]) -> None:
+    """The stage of influence (classify/stage.py), read from the audience and Activate figures of the card
+    and the owner's content-class profile; only with the workspace's store (not on Spark tables alone)."""
+    if store is None:
+        return
+    from socialleads.classify.stage import stage_for_store
+
+    card["stage_of_influence"] = stage_for_store(store, list(owner_keys), card)
 
 
 def _compute(aud: Audience, w: Window, config: Any, cached: Any, series: bool) -> dict[str, Any]:
