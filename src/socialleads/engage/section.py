@@ -18,7 +18,7 @@ Checks (targets; defaults documented here, the first two from leads.toml `[goals
 * listened-and-acted rate ≥ ``WITHIN_SLA_TARGET``: questions and complaints held to the same SLA;
 * reciprocity ≥ ``RECIPROCITY_TARGET`` (0.2): O engages back at least one in five of its engagers.
 
-The interaction graph of W is built once and shared through ``ctx.cached("interaction_graph:<start>:<end>")``
+The interaction graph of W is built once and shared through ``ctx.window_graph()``
 (who matters and the communities both use it); the community summary is cached as
 ``"engage.communities"`` (a (list, reason) pair) for later stages. The communities are exactly those of
 `leads communities` (graph.communities.community_report: same partition, size, reach, top members); only
@@ -38,7 +38,7 @@ from socialleads.engage.inbox import inbox_summary, response_stats
 from socialleads.engage.person import ego_membership
 from socialleads.engage.who import who_matters
 from socialleads.errors import LeadsError
-from socialleads.graph import Graph, interaction_graph
+from socialleads.graph import Graph
 from socialleads.graph.communities import _TERMS, STOP_WORDS, _top_terms, undirected
 from socialleads.metrics.stages import Check, StageContext, graded, unavailable
 from socialleads.metrics.window import naive
@@ -62,11 +62,6 @@ def cached_response_stats(ctx: StageContext, start: Any, end: Any, sla: float) -
     s, e = naive(start), naive(end)
     return ctx.cached(f"response_stats:{s.isoformat()}:{e.isoformat()}:{float(sla)}",
                       lambda: response_stats(ctx.store, ctx.owner_keys, start=s, end=e, sla_hours=sla, sample=True))
-
-
-def graph_key(start: Any, end: Any) -> str:
-    """The StageContext cache key of the interaction graph of [start, end] (shared between stages)."""
-    return f"interaction_graph:{naive(start).isoformat()}:{naive(end).isoformat()}"
 
 
 def response_histogram(hours: np.ndarray) -> list[dict[str, Any]]:
@@ -163,7 +158,7 @@ def section(ctx: StageContext) -> dict[str, Any]:
     conv_goal = getattr(goals, "conversation_ratio", None)
     start, end = naive(ctx.window.start), naive(ctx.window.end)
     try:
-        g = ctx.cached(graph_key(start, end), lambda: interaction_graph(ctx.store, start=start, end=end))
+        g = ctx.window_graph()
         who = _who(ctx, g)
         stats = dict(cached_response_stats(ctx, start, end, sla))
         box = inbox_summary(ctx.store, ctx.owner_keys, now=end, sla_hours=sla)
@@ -211,5 +206,5 @@ def section(ctx: StageContext) -> dict[str, Any]:
                   communities=comms, behaviours=beh, unavailable=unav)
 
 
-__all__ = ["RECIPROCITY_TARGET", "RESPONSE_BUCKETS", "RESPONSE_RATE_TARGET", "WITHIN_SLA_TARGET", "graph_key",
+__all__ = ["RECIPROCITY_TARGET", "RESPONSE_BUCKETS", "RESPONSE_RATE_TARGET", "WITHIN_SLA_TARGET", 
            "response_histogram", "section"]

@@ -72,12 +72,13 @@ def _has_signals(con: Any) -> bool:
     return bool(con.execute("SELECT count(*) FROM (SELECT 1 FROM post_signals LIMIT 1)").fetchall()[0][0])
 
 
-def _pagerank_table(store: Any) -> pa.Table | None:
-    """(account_key, influence) = PageRank of the interaction graph (METRICS §2), or None when it is empty."""
+def _pagerank_table(store: Any, graph: Any = None) -> pa.Table | None:
+    """(account_key, influence) = PageRank of the interaction graph (METRICS §2) — `graph` when given (e.g.
+    the scorecard's graph of W), else the whole store's — or None when it is empty."""
     from socialleads.graph.build import interaction_graph
     from socialleads.graph.rank import pagerank
 
-    g = interaction_graph(store)
+    g = graph if graph is not None else interaction_graph(store)
     if g.n == 0:
         return None
     return pa.table({"account_key": pa.array(list(g.keys), pa.string()),
@@ -85,7 +86,7 @@ def _pagerank_table(store: Any) -> pa.Table | None:
 
 
 def hot_questions(store: Any, *, topic: int | None = None, per_topic: int = 5, limit: int | None = 10,
-                  include_outliers: bool = False, influence: str = "auto") -> dict[str, Any]:
+                  include_outliers: bool = False, influence: str = "auto", graph: Any = None) -> dict[str, Any]:
     """Question posts grouped by topic, JSON-ready.
 
     ``{available, reason, topics: [{topic_id, label, questions, askers, asker_followers, top: [{post_key,
@@ -95,6 +96,7 @@ def hot_questions(store: Any, *, topic: int | None = None, per_topic: int = 5, l
     ``influence``: "pagerank" (PageRank × number of nodes of the interaction graph, so 1 = average),
     "followers", or "auto" (PageRank when the store has interactions, else followers); the measure
     used is returned as ``influence_measure`` and ranks askers (``asker_influence`` per topic).
+    ``graph``: the interaction graph to rank on (default: the whole store's).
     """
     if influence not in ("auto", "pagerank", "followers"):
         raise QuestionsError(f"influence must be 'auto', 'pagerank' or 'followers' (got {influence!r})")
@@ -111,7 +113,7 @@ def hot_questions(store: Any, *, topic: int | None = None, per_topic: int = 5, l
         known = con.execute("SELECT count(*) FROM topics WHERE topic_id = ?", [topic]).fetchall()[0][0]
         if not known:
             raise QuestionsError(f"no topic {topic}: see `leads topics` for the topic ids")
-    pr = _pagerank_table(store) if influence != "followers" else None
+    pr = _pagerank_table(store, graph) if influence != "followers" else None
     if influence == "pagerank" and pr is None:
         raise QuestionsError("no interactions in the store: PageRank is not available (use influence='followers')")
     view = f"leads_influence_{uuid.uuid4().hex}"

@@ -82,7 +82,7 @@ def _share(a: int, b: int) -> float | None:
 
 def listen_summary(store: Any, owner_keys: list[str], window: Window | None, *, k: float = 2.0,
                    alpha: float = 0.01, cooldown: int = 6, sla_hours: float = DEFAULT_SLA_HOURS,
-                   acted_target: float = ACTED_TARGET) -> dict[str, Any]:
+                   acted_target: float = ACTED_TARGET, graph: Any = None) -> dict[str, Any]:
     """The `listen` section of the scorecard, JSON-ready, with the topics, hot questions, the
     listened-and-acted rate, and Listen's ``grade`` and ``evidence``.
 
@@ -99,7 +99,7 @@ def listen_summary(store: Any, owner_keys: list[str], window: Window | None, *, 
     """
     out = mentions_summary(store, owner_keys, window, k=k, alpha=alpha, cooldown=cooldown)
     out["topics"] = topic_summary(store, limit=TOP_TOPICS)
-    out["hot_questions"] = hot_questions(store, per_topic=3, limit=TOP_TOPICS)
+    out["hot_questions"] = hot_questions(store, per_topic=3, limit=TOP_TOPICS, graph=graph)
     acted = _listened_and_acted(store, owner_keys, window, sla_hours) if out.get("available") else None
     out["listened_and_acted"] = acted
     alerts = out.get("spike_alerts")

@@ -145,8 +145,10 @@ def _other_sections(store: Any, owner_keys: list[str], w: Window | None, config:
         from socialleads.metrics.stages import STAGES, unavailable
 
         return {k: unavailable(SPARK_ONLY) for k in STAGES}
-    out = {"listen": listen_summary(store, owner_keys, w)}
-    out.update(stage_sections(StageContext(store, owner_keys, w, config, audience)))
+    ctx = StageContext(store, owner_keys, w, config, audience)
+    # hot questions rank askers by PageRank on the interaction graph of W, shared with Engage
+    out = {"listen": listen_summary(store, owner_keys, w, graph=ctx.window_graph())}
+    out.update(stage_sections(ctx))
     return out
 
 

@@ -56,6 +56,18 @@ class StageContext:
             self.cache[key] = build()
         return self.cache[key]
 
+    def window_graph(self) -> Any:
+        """The interaction graph of W (graph/build.py, default weights), built once per scorecard and
+        shared by the stages that need it (Listen's hot questions, Engage); None without a window."""
+        if self.window is None:
+            return None
+        from socialleads.graph.build import interaction_graph
+        from socialleads.metrics.window import naive
+
+        start, end = naive(self.window.start), naive(self.window.end)
+        return self.cached(f"interaction_graph:{start.isoformat()}:{end.isoformat()}",
+                           lambda: interaction_graph(self.store, start=start, end=end))
+
 
 @dataclass(frozen=True)
 class Check:
