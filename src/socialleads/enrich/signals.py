@@ -25,7 +25,15 @@ import pyarrow.compute as pc
 from socialleads.errors import LeadsError
 from socialleads.listen.emotion import EMOTIONS, EmotionModel, default_emotion_model
 from socialleads.listen.language import detect
-from socialleads.listen.sentiment import LABELS, LinearModel, _parts, default_model
+from socialleads.listen.sentiment import (
+    LABELS,
+    LinearModel,
+    _parts,
+    _row_sums,
+    _stacked,
+    default_model,
+    proba_from_parts,
+)
 
 DEFAULT_BATCH = 200_000
 DEFAULT_MODEL_NAME = "socialleads-linear"
@@ -83,19 +91,15 @@ def _scores(texts: list[str], model: LinearModel | None, emo: EmotionModel | Non
             ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """(sentiment label, sentiment score, emotion probabilities or None) from ONE tokenization.
 
-    The same computation as ``sentiment.predict_proba`` (kept in step by tests/test_emotion.py), with the
-    emotion model reading the same hashed features."""
+    The same computation as ``sentiment.predict_proba`` / ``emotion.emotion_proba``: the hashed
+    features are summed against both models' weights side by side in one sparse product."""
     mdl = model or default_model()
     n = len(texts)
     rows, keys, scale, dense = _parts(texts, mdl.bits, mdl.lex)
-    z = dense @ mdl.lex_w + mdl.b
-    wk = mdl.w[keys]
-    for c in range(3):
-        z[:, c] += np.bincount(rows, wk[:, c], minlength=n) * scale
-    z -= z.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    p = e / e.sum(axis=1, keepdims=True)
-    pe = emo.proba_from_parts(rows, keys, scale, n) if emo is not None and emo.bits == mdl.bits else None
+    both = emo is not None and emo.bits == mdl.bits
+    lin = _row_sums(rows, keys, _stacked(mdl, emo) if both else _stacked(mdl), n)
+    p = proba_from_parts(mdl, rows, keys, scale, dense, lin[:, :3])
+    pe = emo.proba_from_sums(lin[:, 3:], scale) if both else None  # type: ignore[union-attr]
     return LABELS[p.argmax(axis=1)], (p[:, 2] - p[:, 0]).astype(np.float64), pe
 
 

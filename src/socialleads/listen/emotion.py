@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from socialleads.errors import LeadsError
-from socialleads.listen.sentiment import BATCH_CHARS, DEFAULT_BITS, _parts
+from socialleads.listen.sentiment import BATCH_CHARS, DEFAULT_BITS, _parts, _row_sums, _softmax, _stacked
 
 EMOTIONS = np.array(["anger", "joy", "optimism", "sadness"])
 _NAME = "emotion_model.npz"
@@ -54,13 +54,12 @@ class EmotionModel:
 
     def proba_from_parts(self, rows: np.ndarray, keys: np.ndarray, scale: np.ndarray, n: int) -> np.ndarray:
         """Class probabilities from the hashed features of ``_parts`` (texts × 4)."""
-        wk = self.w[keys]
-        z = np.tile(self.b, (n, 1))
-        for c in range(len(EMOTIONS)):
-            z[:, c] += np.bincount(rows, wk[:, c], minlength=n) * scale
-        z -= z.max(axis=1, keepdims=True)
-        e = np.exp(z)
-        return e / e.sum(axis=1, keepdims=True)
+        return self.proba_from_sums(_row_sums(rows, keys, _stacked(self), n), scale)
+
+    def proba_from_sums(self, lin: np.ndarray, scale: np.ndarray) -> np.ndarray:
+        """Class probabilities (float64) from the row sums of ``w`` (``sentiment._row_sums``)."""
+        z = self.b.astype(np.float64) + lin * scale.astype(np.float64)[:, None]
+        return _softmax(z)
 
 
 @lru_cache(maxsize=1)
@@ -82,7 +81,7 @@ def emotion_proba(texts: Sequence[str], model: EmotionModel | None = None) -> np
         i = next(i for i, t in enumerate(items) if not isinstance(t, str))
         raise EmotionError(f"texts must be strings; item {i} is {type(items[i]).__name__}")
     mdl = model or default_emotion_model()
-    out = np.empty((len(items), len(EMOTIONS)), np.float32)
+    out = np.empty((len(items), len(EMOTIONS)), np.float64)
     if not items:
         return out
     ends = np.cumsum(np.fromiter(map(len, items), dtype=np.int64, count=len(items)))

@@ -422,6 +422,65 @@ def _literals(t: Word | Phrase) -> list[str]:
     return [part for part in re.split(r"[*?]", t.text.lower()) if part]
 
 
+def _hashtag_parts(node: Hashtag) -> tuple[str, str]:
+    """(condition on an entity row ``e`` of etype 'hashtag', regex over the lower-cased text)."""
+    tag = node.tag.lower()
+    if "*" in tag or "?" in tag:
+        ent = f"regexp_full_match(lower(ltrim(e.value, '#')), {sql_literal(word_regex(tag))})"
+    else:
+        ent = f"lower(ltrim(e.value, '#')) = {sql_literal(tag)}"
+    return ent, rf"(?:^|[^\pL\pN_#&])#{word_regex(tag)}{RIGHT}"
+
+
+def _mention_parts(node: Mention) -> tuple[str, str]:
+    """(condition on an entity row ``e`` of etype 'mention' joined to its account ``m``, text regex)."""
+    ent = f"({_match_handle('e.value', node.handle)} OR {_match_handle('m.handle', node.handle)})"
+    return ent, _handle_text_regex(node.handle)
+
+
+def _text_regex(regexes: list[str]) -> str:
+    """One regexp_matches over the text for several regexes ORed: RE2 scans the text once for the
+    alternation instead of once per regex (same truth value: a search for (?:a)|(?:b) matches iff a
+    or b matches somewhere)."""
+    body = regexes[0] if len(regexes) == 1 else "|".join(f"(?:{r})" for r in regexes)
+    return f"regexp_matches({TEXT}, {sql_literal(body)})"
+
+
+def _compile_or(children: tuple[Node, ...]) -> str:
+    """OR with its text regexes merged into one alternation and its entity tests into one subquery
+    per entity type (fewer scans of the text and of post_entities; the same truth value)."""
+    regexes: list[str] = []
+    tags: list[str] = []
+    ments: list[str] = []
+    rest: list[str] = []
+    # a handle regex is kept on its own: inside an alternation its open-ended Unicode classes blow up
+    # RE2's DFA (measured 0.1 s alone, 29 s merged with five words on 200 k posts)
+    own: list[str] = []
+    for c in children:
+        if isinstance(c, (Word, Phrase)):
+            regexes.append(term_regex(c))
+        elif isinstance(c, Hashtag):
+            ent, rx = _hashtag_parts(c)
+            tags.append(ent)
+            regexes.append(rx)
+        elif isinstance(c, Mention):
+            ent, rx = _mention_parts(c)
+            ments.append(ent)
+            own.append(f"regexp_matches({TEXT}, {sql_literal(rx)})")
+        else:
+            rest.append(_compile(c))
+    parts = []
+    if tags:
+        parts.append(f"p.post_key IN (SELECT e.post_key FROM post_entities e WHERE e.etype = 'hashtag' AND "
+                     f"({' OR '.join(tags)}))")
+    if ments:
+        parts.append(f"p.post_key IN (SELECT e.post_key FROM post_entities e LEFT JOIN accounts m "
+                     f"ON m.account_key = e.target_account_key WHERE e.etype = 'mention' AND ({' OR '.join(ments)}))")
+    if regexes:
+        parts.append(_text_regex(regexes))
+    return "(" + " OR ".join(parts + own + rest) + ")"
+
+
 def _compile(node: Node) -> str:
     if isinstance(node, (Word, Phrase)):
         return f"regexp_matches({TEXT}, {sql_literal(term_regex(node))})"
@@ -430,20 +489,8 @@ def _compile(node: Node) -> str:
         # of the literal parts drop most posts first (AND evaluates its right side only where needed)
         pre = [f"contains({TEXT}, {sql_literal(lit)})" for lit in _literals(node.left) + _literals(node.right)]
         return "(" + " AND ".join([*pre, f"regexp_matches({TEXT}, {sql_literal(near_regex(node))})"]) + ")"
-    if isinstance(node, Hashtag):
-        tag = node.tag.lower()
-        if "*" in tag or "?" in tag:
-            ent = f"regexp_full_match(lower(ltrim(e.value, '#')), {sql_literal(word_regex(tag))})"
-        else:
-            ent = f"lower(ltrim(e.value, '#')) = {sql_literal(tag)}"
-        text = rf"(?:^|[^\pL\pN_#&])#{word_regex(tag)}{RIGHT}"
-        return (f"(p.post_key IN (SELECT e.post_key FROM post_entities e WHERE e.etype = 'hashtag' AND {ent})"
-                f" OR regexp_matches({TEXT}, {sql_literal(text)}))")
-    if isinstance(node, Mention):
-        ent = f"({_match_handle('e.value', node.handle)} OR {_match_handle('m.handle', node.handle)})"
-        return (f"(p.post_key IN (SELECT e.post_key FROM post_entities e LEFT JOIN accounts m "
-                f"ON m.account_key = e.target_account_key WHERE e.etype = 'mention' AND {ent})"
-                f" OR regexp_matches({TEXT}, {sql_literal(_handle_text_regex(node.handle))}))")
+    if isinstance(node, (Hashtag, Mention)):
+        return _compile_or((node,))
     if isinstance(node, From):
         return _match_handle("a.handle", node.handle)
     if isinstance(node, Lang):
@@ -454,7 +501,7 @@ def _compile(node: Node) -> str:
     if isinstance(node, And):
         return "(" + " AND ".join(_compile(c) for c in node.children) + ")"
     if isinstance(node, Or):
-        return "(" + " OR ".join(_compile(c) for c in node.children) + ")"
+        return _compile_or(node.children)
     raise TypeError(f"not a query node: {node!r}")  # pragma: no cover
 
 

@@ -186,7 +186,8 @@ def _parts(texts: Sequence[str], bits: int, lex: np.ndarray | None
     dense = np.zeros((n, N_LEX), np.float32)
     if lex is not None and len(h):
         v = lex[uni].astype(np.float64)
-        neg = np.isin(h, _negator_hashes())
+        negs = _negator_hashes()  # sorted: one binary search per token (np.isin loops over the 33 negators)
+        neg = negs[np.minimum(np.searchsorted(negs, h), len(negs) - 1)] == h
         flip = np.zeros(len(h), bool)
         flip[1:] |= neg[:-1] & same
         flip[2:] |= neg[:-2] & same[1:] & same[:-1]
@@ -199,6 +200,59 @@ def _parts(texts: Sequence[str], bits: int, lex: np.ndarray | None
         dense[:, 2] = ngm / np.sqrt(ngm * ngm + 15)
         dense[:, 3] = np.bincount(doc, v != 0, minlength=n) > 0
     return rows, keys, scale, dense
+
+
+def _row_sums(rows: np.ndarray, keys: np.ndarray, w: np.ndarray, n: int) -> np.ndarray:
+    """For each row r < n: the sum of ``w[k]`` over the (r, k) pairs, in float64 (n × w.shape[1]).
+
+    ``_parts`` lists the unigrams then the bigrams, each run sorted by row, so every sorted run
+    becomes a CSR matrix without sorting and the sums are sparse × dense products (scipy's C loop;
+    the same sums as a ``bincount`` per class, without gathering ``w[keys]`` once per class)."""
+    out = np.zeros((n, w.shape[1]), np.float64)
+    if len(rows) == 0:
+        return out
+    cuts = np.concatenate([[0], np.flatnonzero(rows[1:] < rows[:-1]) + 1, [len(rows)]])
+    at = np.arange(n + 1)
+    for a, b in zip(cuts[:-1].tolist(), cuts[1:].tolist(), strict=True):
+        r = rows[a:b]
+        x = sp.csr_matrix((np.ones(b - a, np.float64), keys[a:b].astype(np.int32), np.searchsorted(r, at)),
+                          shape=(n, w.shape[0]))
+        out += x @ w
+    return out
+
+
+_STACKED: dict[tuple[int, ...], tuple[tuple[object, ...], np.ndarray]] = {}
+
+
+def _stacked(*models: object) -> np.ndarray:
+    """The hashed-feature weights of several models side by side, in float64 (cached per model set,
+    by identity: the models are frozen; the cache keeps them alive, so an id is never reused)."""
+    key = tuple(map(id, models))
+    hit = _STACKED.get(key)
+    if hit is None:
+        if len(_STACKED) >= 8:
+            _STACKED.clear()
+        w = np.ascontiguousarray(np.hstack([np.asarray(m.w, np.float64) for m in models]))  # type: ignore[attr-defined]
+        hit = _STACKED[key] = (models, w)
+    return hit[1]
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def proba_from_parts(model: LinearModel, rows: np.ndarray, keys: np.ndarray, scale: np.ndarray,
+                     dense: np.ndarray, lin: np.ndarray | None = None) -> np.ndarray:
+    """Class probabilities (texts × 3, float64) from ``_parts``; ``lin``: the row sums of
+    ``model.w`` when the caller already has them (enrich scores several models in one product)."""
+    n = len(scale)
+    if lin is None:
+        lin = _row_sums(rows, keys, _stacked(model), n)
+    z = dense.astype(np.float64) @ model.lex_w.astype(np.float64) + model.b.astype(np.float64)
+    z += lin * scale.astype(np.float64)[:, None]
+    return _softmax(z)
 
 
 def featurize(texts: Sequence[str], bits: int = DEFAULT_BITS,
@@ -246,10 +300,14 @@ def _check(texts: Sequence[str]) -> list[str]:
 
 
 def predict_proba(texts: Sequence[str], model: LinearModel | None = None) -> np.ndarray:
-    """Class probabilities (texts × 3, columns in ``LABELS`` order)."""
+    """Class probabilities (texts × 3, float64, columns in ``LABELS`` order).
+
+    z = lexicon features · lex_w + b + (sum of the weights of the text's hashed features) / sqrt(their
+    number), softmax over the 3 classes; computed in float64 (tests/test_enrich_equivalence.py checks it
+    against a one-text-at-a-time reference to 1e-12)."""
     items = _check(texts)
     mdl = model or default_model()
-    out = np.empty((len(items), 3), np.float32)
+    out = np.empty((len(items), 3), np.float64)
     if not items:
         return out
     # internal batches keep memory bounded; a handful of batches per million texts, not one per text
@@ -258,13 +316,7 @@ def predict_proba(texts: Sequence[str], model: LinearModel | None = None) -> np.
     bounds = np.unique(np.concatenate([[0], np.minimum(cut + 1, len(items)), [len(items)]]))
     for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
         rows, keys, scale, dense = _parts(items[a:b], mdl.bits, mdl.lex)
-        z = dense @ mdl.lex_w + mdl.b
-        wk = mdl.w[keys]  # the linear part without building a matrix: sum the weights of each row
-        for c in range(3):
-            z[:, c] += np.bincount(rows, wk[:, c], minlength=b - a) * scale
-        z -= z.max(axis=1, keepdims=True)
-        e = np.exp(z)
-        out[a:b] = e / e.sum(axis=1, keepdims=True)
+        out[a:b] = proba_from_parts(mdl, rows, keys, scale, dense)
     return out
 
 
