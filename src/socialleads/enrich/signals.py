@@ -181,12 +181,16 @@ def enrich(store: Any, *, batch: int = DEFAULT_BATCH, force: bool = False,
     batches = 0
     if progress:
         progress(0, todo)
-    while counts["computed"] < todo:
-        # the anti-join re-reads what is left: a post inserted by the previous batch is never read again
-        tbl = con.sql("SELECT p.post_key, p.text, p.lang FROM posts p ANTI JOIN post_signals s USING (post_key) "
-                      "LIMIT ?", params=[batch]).to_arrow_table()
+    # The posts to score are read once, as one streamed query on a second connection (its snapshot is
+    # taken before the first insert), so each batch costs its own size — not a new anti-join over a
+    # growing post_signals table, which made the whole run quadratic in the number of posts.
+    reader = con.cursor()
+    stream = reader.sql("SELECT p.post_key, p.text, p.lang FROM posts p ANTI JOIN post_signals s USING (post_key)"
+                        ).to_arrow_reader(batch)
+    for rb in stream:
+        tbl = pa.Table.from_batches([rb])
         if tbl.num_rows == 0:
-            break
+            continue
         sig = _signals(tbl, model, name, detect_language, emotion)
         con.register(view, sig)
         try:
@@ -206,6 +210,7 @@ def enrich(store: Any, *, batch: int = DEFAULT_BATCH, force: bool = False,
         counts["questions"] += int(pc.sum(pc.cast(sig.column("is_question"), pa.int64())).as_py() or 0)
         if progress:
             progress(counts["computed"], todo)
+    reader.close()
     secs = time.perf_counter() - t0
     out = {"posts": total_posts, **counts, "batches": batches, "seconds": round(secs, 3),
            "posts_per_s": round(counts["computed"] / secs, 1) if secs > 0 and counts["computed"] else None,
