@@ -35,12 +35,13 @@ def activate_command(as_json: JsonOpt = False, lookback_days: LookbackOpt = 7,
     """The activation funnel and click/conversion attribution per campaign and per post."""
     from socialleads.activate.attribution import attribution
     from socialleads.activate.funnel import data_window, funnel
+    from socialleads.metrics.window import window_days as resolve_days
     from socialleads.workspace import open_workspace
 
     with user_errors(), open_workspace(workspace, read_only=True) as ws:
         con, owners = ws.store.con, ws.owner_keys()
         att = attribution(con, owners, lookback_days)
-        w = data_window(con, int(window_days or ws.config.window_days or 90))
+        w = data_window(con, resolve_days(window_days, ws.config))
         fun = funnel(con, owners, *w, lookback_days=lookback_days, built=True) if w else None
     if as_json:
         print_json({"attribution": att, "funnel": fun})

@@ -82,7 +82,8 @@ def stage_command(as_json: JsonOpt = False, workspace: WorkspaceOpt = None) -> N
     for group, checks in st["checks"].items():
         for c in checks:
             mark = "?" if c["met"] is None else "✓" if c["met"] else "✗"
-            console.print(f"  {mark} {group}: {c['metric']} = {c['value']} (target ≥ {c['target']})")
+            value = "n/a (not measured yet; `leads scorecard` says why)" if c["value"] is None else c["value"]
+            console.print(f"  {mark} {group}: {c['metric']} = {value} (target ≥ {c['target']})")
     if st["next_stage"]:
         console.print(f"To reach {st['next_stage']}:")
         for s in st["to_move_on"]:

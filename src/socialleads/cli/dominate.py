@@ -18,6 +18,7 @@ WindowOpt = Annotated[int | None, typer.Option("--window-days", min=1, help="Ana
 def _run(workspace: Any, window_days: int | None, fn: Callable[[Any, dt.datetime, dt.datetime], Any]) -> Any:
     from socialleads.engage.inbox import data_end
     from socialleads.errors import LeadsError
+    from socialleads.metrics.window import window_days as resolve_days
     from socialleads.workspace import open_workspace
 
     with user_errors(), open_workspace(workspace, read_only=True) as ws:
@@ -25,7 +26,7 @@ def _run(workspace: Any, window_days: int | None, fn: Callable[[Any, dt.datetime
         if end is None:
             raise LeadsError("the workspace has no timestamped posts (import some first)")
         end = end.replace(tzinfo=None)
-        days = int(window_days or ws.config.window_days or 90)
+        days = resolve_days(window_days, ws.config)
         return fn(ws, end - dt.timedelta(days=days), end)
 
 
@@ -50,8 +51,10 @@ def sov_command(
     from socialleads.dominate import DominateError, members_of, share_of_voice
     from socialleads.dominate.voice import sov_kind
 
+    with user_errors():
+        kind = sov_kind(by)  # a bad --by is said before the workspace is opened and the figures computed
+
     def go(ws: Any, s: dt.datetime, e: dt.datetime) -> Any:
-        kind = sov_kind(by)
         out = share_of_voice(ws.store, members_of(ws.store, ws.config, ws.owner_keys()), s, e)
         if topic is None:
             return kind, out["kinds"][kind], out

@@ -38,13 +38,14 @@ def who_command(
 ) -> None:
     """Who matters most: weighted PageRank, the audience / spread / conversation axes, and why."""
     from socialleads.engage import who_matters
+    from socialleads.metrics.window import window_days as resolve_days
     from socialleads.workspace import open_workspace
 
     if topic is not None:
         _who_topic(topic, limit, as_json, window_days, workspace)
         return
     with user_errors(), open_workspace(workspace, read_only=True) as ws:
-        days = int(window_days or getattr(ws.config, "window_days", None) or 90)
+        days = resolve_days(window_days, ws.config)
         rows = who_matters(ws.store, ws.owner_keys(), window_days=days, limit=limit, around_owner=around_me)
     if as_json:
         print_json(rows)
@@ -124,8 +125,9 @@ def _window(ws: Any, window_days: int | None) -> tuple[Any, Any, int]:
     import datetime as dt
 
     from socialleads.engage.inbox import data_end
+    from socialleads.metrics.window import window_days as resolve_days
 
-    days = int(window_days or getattr(ws.config, "window_days", None) or 90)
+    days = resolve_days(window_days, ws.config)
     end = data_end(ws.store)
     return (end - dt.timedelta(days=days) if end else None), end, days
 
@@ -210,10 +212,11 @@ def person_command(
     from rich.table import Table
 
     from socialleads.engage.person import person_timeline
+    from socialleads.metrics.window import window_days as resolve_days
     from socialleads.workspace import open_workspace
 
     with user_errors(), open_workspace(workspace, read_only=True) as ws:
-        days = int(window_days or getattr(ws.config, "window_days", None) or 90)
+        days = resolve_days(window_days, ws.config)
         r = person_timeline(ws.store, ws.owner_keys(), handle, platform=platform, window_days=days)
     if as_json:
         print_json(r)

@@ -34,6 +34,7 @@ from socialleads.listen.sentiment import (
     default_model,
     proba_from_parts,
 )
+from socialleads.store.db import has_table
 
 DEFAULT_BATCH = 200_000
 DEFAULT_MODEL_NAME = "socialleads-linear"
@@ -140,9 +141,7 @@ def _signals(tbl: pa.Table, model: LinearModel | None, model_name: str, detect_l
 
 
 def _has_table(store: Any) -> bool:
-    rows = store.con.execute("SELECT count(*) FROM information_schema.tables "
-                             "WHERE table_name = 'post_signals'").fetchall()
-    return bool(rows and rows[0][0])
+    return has_table(store.con, "post_signals")
 
 
 def enrich(store: Any, *, batch: int = DEFAULT_BATCH, force: bool = False,

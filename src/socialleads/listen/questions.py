@@ -19,6 +19,7 @@ import pyarrow as pa
 
 from socialleads.errors import LeadsError
 from socialleads.listen.topics import OUTLIER, RUN_TOPICS, has_topics
+from socialleads.store.db import has_rows
 
 RUN_ENRICH = "not available: no text signals yet (run `leads enrich`)"
 
@@ -66,10 +67,7 @@ class QuestionsError(LeadsError):
 
 
 def _has_signals(con: Any) -> bool:
-    has = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'post_signals'").fetchall()
-    if not has or not has[0][0]:
-        return False
-    return bool(con.execute("SELECT count(*) FROM (SELECT 1 FROM post_signals LIMIT 1)").fetchall()[0][0])
+    return has_rows(con, "post_signals")
 
 
 def _pagerank_table(store: Any, graph: Any = None) -> pa.Table | None:

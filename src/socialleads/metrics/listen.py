@@ -26,6 +26,7 @@ from socialleads.listen.spikes import BASELINE_HOURS, detect_spikes, hourly_seri
 from socialleads.listen.topics import topic_summary
 from socialleads.metrics.stages import Check, grade
 from socialleads.metrics.window import Window, naive
+from socialleads.store.db import has_table
 
 RUN_ENRICH = "not available: no text signals yet (run `leads enrich`)"
 NO_OWNER = "not available: no owner accounts are configured"
@@ -64,8 +65,7 @@ _NO_SIGNALS = ("NULL::BOOLEAN AS has_row, NULL::VARCHAR AS sentiment_label, NULL
 
 def _signals_state(con: Any) -> str | None:
     """None when post_signals exists and has rows, else the reason the sentiment figures are missing."""
-    has = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'post_signals'").fetchall()
-    if not has or not has[0][0]:
+    if not has_table(con, "post_signals"):
         return RUN_ENRICH
     n = con.execute("SELECT count(*) FROM (SELECT 1 FROM post_signals LIMIT 1)").fetchall()
     return None if n and n[0][0] else RUN_ENRICH

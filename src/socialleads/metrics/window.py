@@ -37,6 +37,11 @@ class Window:
         return {"start": self.start.isoformat(), "end": self.end.isoformat(), "days": self.days}
 
 
+def window_days(override: int | None, config: Any = None) -> int:
+    """The length of W in days: the command's option, else leads.toml's analysis.window_days, else 90."""
+    return int(override or getattr(config, "window_days", None) or DEFAULT_WINDOW_DAYS)
+
+
 def data_end(t: Tables) -> dt.datetime | None:
     """T_end: the latest created_at among posts and timestamped interactions (None for an empty store)."""
     maxes = t.posts.aggregate(m=t.posts.created_at.max()).union(

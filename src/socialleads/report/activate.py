@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from socialleads.report.activate_charts import campaign_chart, experiment_chart, funnel_chart
-from socialleads.report.parts import esc, figure_div, num, pct, table, tile, tiles
+from socialleads.report.parts import esc, figure_div, pct, table, tile, tiles
 
 
 def _rate(v: Any) -> str:
@@ -51,5 +51,4 @@ def render(section: dict[str, Any]) -> str:
                                                    s["what_works"]))
     if s.get("shortener_note"):
         parts.append(f'<p class="note">{esc(s["shortener_note"])}</p>')
-    _ = num
     return "".join(parts)

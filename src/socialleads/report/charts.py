@@ -11,6 +11,7 @@ from typing import Any
 import plotly.graph_objects as go
 
 from socialleads.metrics.audience import BUCKETS
+from socialleads.report.parts import esc
 
 TITLES = {
     "audience": "Audience over time",
@@ -30,7 +31,7 @@ def audience_chart(daily: dict[str, Any]) -> go.Figure:
     dates = daily.get("dates", [])
     series = daily.get("series", {})
     for name in sorted(series, key=lambda p: (p == "all", p)):
-        fig.add_trace(go.Scatter(x=dates, y=series[name], mode="lines", name="combined" if name == "all" else name,
+        fig.add_trace(go.Scatter(x=dates, y=series[name], mode="lines", name="combined" if name == "all" else esc(name),
                                  line=dict(width=3 if name == "all" else 1.5)))
     fig.update_layout(title=TITLES["audience"], xaxis_title="Date (UTC)", yaxis_title="Followers", **_LAYOUT)
     return fig
@@ -95,14 +96,14 @@ def volume_chart(volume: list[dict[str, Any]], title: str = "Mentions per day") 
     """Matching posts per period (listen/monitors.py `mention_volume`: [{period, count}])."""
     fig = go.Figure(go.Bar(x=[str(r["period"])[:19] for r in volume], y=[r["count"] for r in volume],
                            name="posts", hovertemplate="%{x}: %{y} posts<extra></extra>"))
-    fig.update_layout(title=title, xaxis_title="Period (UTC)", yaxis_title="Posts", **_LAYOUT)
+    fig.update_layout(title=esc(title), xaxis_title="Period (UTC)", yaxis_title="Posts", **_LAYOUT)
     return fig
 
 
 def who_chart(rows: list[dict[str, Any]], top: int = 15) -> go.Figure:
     """PageRank of the accounts that matter most (engage/who.py `who_matters`), best at the top."""
     rows = rows[:top][::-1]
-    fig = go.Figure(go.Bar(x=[r["pagerank"] for r in rows], y=[r.get("handle") or r["account"] for r in rows],
+    fig = go.Figure(go.Bar(x=[r["pagerank"] for r in rows], y=[esc(r.get("handle") or r["account"]) for r in rows],
                            orientation="h", name="PageRank",
                            hovertemplate="%{y}: %{x:.4f}<extra></extra>"))
     fig.update_layout(title="Who matters most (weighted PageRank)", xaxis_title="PageRank", **_LAYOUT)

@@ -12,6 +12,7 @@ from typing import Any
 
 from plotly.offline import get_plotlyjs
 
+from socialleads.errors import LeadsError
 from socialleads.metrics.scorecard import scorecard_and_series
 from socialleads.metrics.stages import STAGE_NAMES
 from socialleads.report.charts import audience_figures
@@ -119,11 +120,21 @@ Figures marked n/a are not available from the imported sources; the note says wh
 """
 
 
+class ReportError(LeadsError):
+    """The report cannot be written where the user asked (a folder, no permission, a full disk)."""
+
+
 def write_report(store: Any, owner_keys: list[str], config: Any, path: Path | str,
                  window_days: int | None = None) -> Path:
     """Compute the scorecard and series and write one self-contained offline HTML file at `path`."""
-    both = scorecard_and_series(store, owner_keys, config, window_days, series=True)
     out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render_report(both["scorecard"], both["series"]), encoding="utf-8")
+    if out.is_dir():  # checked first: the scorecard takes a while, the mistake does not
+        raise ReportError(f"{out}: is a folder; give the report a file name, e.g. {out / 'report.html'}")
+    both = scorecard_and_series(store, owner_keys, config, window_days, series=True)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(render_report(both["scorecard"], both["series"]), encoding="utf-8")
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename and str(exc.filename) != str(out) else ""
+        raise ReportError(f"{out}: cannot write the report ({where}{exc.strerror or exc})") from None
     return out

@@ -77,12 +77,18 @@ def _fmt_value(v: Any) -> str:
     return num(v) if isinstance(v, int) and not isinstance(v, bool) else str(v)
 
 
+def grade_badge(section: dict[str, Any]) -> str:
+    """The stage's grade letter as a coloured badge (– when no check has both a value and a target)."""
+    letter = (section.get("grade") or {}).get("letter")
+    return (f'<span class="grade grade-{esc(letter)}">{esc(letter)}</span>' if letter else
+            '<span class="grade grade-none">–</span>')
+
+
 def grade_block(section: dict[str, Any]) -> str:
     """The stage's grade and the checks behind it (metric, value, target, met)."""
     g = section.get("grade") or {}
     letter = g.get("letter")
-    badge = (f'<span class="grade grade-{esc(letter)}">{esc(letter)}</span>' if letter else
-             '<span class="grade grade-none">–</span>')
+    badge = grade_badge(section)
     summary = (f"{g.get('met', 0)} of {g.get('checks', 0)} checks meet their target" if letter else
                "no check has both a value and a target yet")
     rows = []
@@ -133,4 +139,4 @@ footer { color:var(--muted); font-size:12px; margin-top:32px; }
 code { font-size:12px; }
 """
 
-__all__ = ["CSS", "PLOTLY_CONFIG", "esc", "figure_div", "grade_block", "num", "pct", "table", "tile", "tiles"]
+__all__ = ["CSS", "PLOTLY_CONFIG", "esc", "figure_div", "grade_badge", "grade_block", "num", "pct", "table", "tile", "tiles"]

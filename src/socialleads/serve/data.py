@@ -21,7 +21,8 @@ from typing import Any
 
 from socialleads.errors import LeadsError
 from socialleads.metrics.stages import STAGE_NAMES, STAGES
-from socialleads.store.db import migrations
+from socialleads.metrics.window import window_days as resolve_days
+from socialleads.store.db import has_table, migrations
 from socialleads.workspace import open_workspace
 from socialleads.workspace.workspace import DB_NAME, resolve_workspace_dir
 
@@ -73,11 +74,6 @@ def stage_keys(card: dict[str, Any]) -> list[str]:
 
 def stage_title(stage: str) -> str:
     return STAGE_NAMES.get(stage, stage.replace("_", " ").capitalize())
-
-
-def _table_exists(con: Any, name: str) -> bool:
-    rows = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchall()
-    return bool(rows and rows[0][0])
 
 
 class Dashboard:
@@ -146,7 +142,7 @@ class Dashboard:
         self.alerts()
 
     def _days(self, ws: Any) -> int:
-        return int(self.window_days or getattr(ws.config, "window_days", None) or 90)
+        return resolve_days(self.window_days, ws.config)
 
     # ------------------------------------------------------------------ scorecard and stages
     def scorecard_and_series(self) -> dict[str, Any]:
@@ -179,7 +175,7 @@ class Dashboard:
         def build(ws: Any) -> list[dict[str, Any]]:
             from socialleads.listen.monitors import count_matches, list_monitors
 
-            if not _table_exists(ws.store.con, "monitors"):
+            if not has_table(ws.store.con, "monitors"):
                 return []
             rows = list_monitors(ws.store)
             return [{**m, "matches": count_matches(ws.store, m["query"])} for m in rows]
@@ -202,7 +198,7 @@ class Dashboard:
     def topics(self) -> dict[str, Any]:
         def build(ws: Any) -> dict[str, Any]:
             con = ws.store.con
-            if not _table_exists(con, "topics"):
+            if not has_table(con, "topics"):
                 return {"available": False, "reason": "not available: run `leads topics`", "rows": []}
             cols = [r[0] for r in con.execute(
                 "SELECT column_name FROM information_schema.columns WHERE table_name = 'topics' "
@@ -218,7 +214,7 @@ class Dashboard:
     def alerts(self) -> dict[str, Any]:
         def build(ws: Any) -> dict[str, Any]:
             con = ws.store.con
-            if not _table_exists(con, "alerts"):
+            if not has_table(con, "alerts"):
                 return {"available": False, "reason": "not available: run `leads listen` or `leads alerts`",
                         "rows": []}
             rows = con.execute(
@@ -351,7 +347,7 @@ class Dashboard:
                      for r in rows]
             alerts: list[dict[str, Any]] = []
             a_newest = None
-            if _table_exists(con, "alerts"):
+            if has_table(con, "alerts"):
                 aw = "raised_at > ?" if since else "TRUE"
                 arows = con.execute(
                     f"SELECT monitor, kind, window_start, peak_count, raised_at FROM alerts WHERE {aw} "

@@ -12,7 +12,7 @@ from typing import Any
 
 from socialleads.report import charts
 from socialleads.report import html as report_html
-from socialleads.report.parts import _fmt_value, esc, grade_block, num, pct, table, tile
+from socialleads.report.parts import _fmt_value, esc, grade_badge, grade_block, num, pct, table, tile
 from socialleads.serve.data import stage_title
 from socialleads.serve.figures import chart_div, defuse_scripts
 
@@ -98,12 +98,6 @@ def section_html(stage: str, section: dict[str, Any]) -> str:
         if rest:
             body += '<div class="generic">' + generic_html(rest) + "</div>"
     return defuse_scripts(body)
-
-
-def grade_badge(section: dict[str, Any]) -> str:
-    letter = (section.get("grade") or {}).get("letter")
-    return (f'<span class="grade grade-{esc(letter)}">{esc(letter)}</span>' if letter else
-            '<span class="grade grade-none">–</span>')
 
 
 def stage_cards(card: dict[str, Any], stages: list[str]) -> list[dict[str, Any]]:

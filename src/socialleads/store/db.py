@@ -108,3 +108,15 @@ def open_store(path: Path | str | None = None, *, memory_limit: str | None = Non
 def run_sql(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[tuple]:
     """Execute and drain a statement (DuckDB 2.0 refuses new work while a result is unfetched)."""
     return con.execute(sql, params).fetchall() if params is not None else con.execute(sql).fetchall()
+
+
+def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    """Whether table (or view) `name` exists: optional tables (post_signals, topics, alerts...) appear only
+    once their command has run, and a read-only store cannot create them."""
+    rows = run_sql(con, "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name])
+    return bool(rows and rows[0][0])
+
+
+def has_rows(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    """Whether table `name` exists and holds at least one row (`name` is one of our table names)."""
+    return has_table(con, name) and bool(run_sql(con, f'SELECT count(*) FROM (SELECT 1 FROM "{name}" LIMIT 1)')[0][0])

@@ -1,0 +1,165 @@
+"""Review: typical user mistakes on the command line give one line on stderr and a non-zero exit, never a
+traceback; an empty workspace does not crash the read commands.
+
+The CLI runs in-process through `socialleads.cli.main.main` (the real entry point, with its error
+handling), so the whole file stays fast.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from socialleads.cli.main import main
+
+# A declared owner (and a competitor) but no data: the leads.toml a user writes before the first import.
+OWNED_TOML = """
+[workspace]
+name = "Review"
+
+[[owner.accounts]]
+platform = "bluesky"
+handle = "me.bsky.social"
+key = "did:plc:me"
+
+[[competitors]]
+name = "Them"
+accounts = [{ platform = "bluesky", handle = "them.bsky.social", key = "did:plc:them" }]
+"""
+
+
+def run(capsys, *args: str) -> tuple[int, str, str]:
+    capsys.readouterr()
+    try:
+        main(list(args))
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def one_line_error(capsys, *args: str, expect: str = "") -> str:
+    code, _, err = run(capsys, *args)
+    lines = [ln for ln in err.splitlines() if ln.strip() and "━" not in ln]  # progress bars are not messages
+    assert code not in (0, 70), (args, code, err)
+    assert "Traceback" not in err and "internal error" not in err, (args, err)
+    assert len(lines) == 1 and lines[0].startswith("error: "), (args, err)
+    assert expect.lower() in lines[0].lower(), (args, lines[0])
+    return lines[0]
+
+
+@pytest.fixture(scope="module")
+def dirs(tmp_path_factory):
+    base = tmp_path_factory.mktemp("review-cli")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv("LEADS_WORKSPACE", raising=False)
+        for name in ("empty", "owned"):
+            try:
+                main(["init", str(base / name)])
+            except SystemExit as exc:
+                assert not exc.code, exc
+        (base / "owned" / "leads.toml").write_text(OWNED_TOML, encoding="utf-8")
+    (base / "nows").mkdir()
+    return base
+
+
+@pytest.fixture(autouse=True)
+def _no_env_workspace(monkeypatch):
+    monkeypatch.delenv("LEADS_WORKSPACE", raising=False)
+    monkeypatch.setenv("COLUMNS", "400")  # one message stays one line however long the path
+
+
+@pytest.mark.parametrize("cmd", ["scorecard", "report", "coach", "stage", "who", "inbox", "communities", "sov",
+                                 "mandate", "activate", "what-works", "topics", "status"])
+def test_not_a_workspace(dirs, capsys, cmd):
+    extra = ["-o", str(dirs / "r.html")] if cmd == "report" else []
+    one_line_error(capsys, cmd, "-w", str(dirs / "nows"), *extra, expect="no leads.toml")
+
+
+def test_missing_folder(dirs, capsys):
+    one_line_error(capsys, "scorecard", "-w", str(dirs / "no-such-folder"), expect="no such folder")
+
+
+@pytest.mark.parametrize("ws", ["empty", "owned"])
+@pytest.mark.parametrize("cmd", ["scorecard", "coach", "stage", "who", "communities", "activate", "what-works"])
+def test_empty_workspace_does_not_crash(dirs, capsys, ws, cmd):
+    code, out, err = run(capsys, cmd, "-w", str(dirs / ws))
+    assert code == 0 and "Traceback" not in err and "internal error" not in err, (cmd, err)
+
+
+@pytest.mark.parametrize("ws", ["empty", "owned"])
+def test_empty_workspace_report_has_no_zero_figures(dirs, capsys, ws, tmp_path):
+    """An empty workspace's report says n/a (with why) instead of a 0 follower count."""
+    out = tmp_path / "r.html"
+    code, _, err = run(capsys, "report", "-w", str(dirs / ws), "-o", str(out))
+    assert code == 0, err
+    html = out.read_text(encoding="utf-8")
+    assert 'class="tile na"><div class="label">Followers</div><div class="value">n/a' in html
+
+
+@pytest.mark.parametrize("cmd,expect", [
+    ("topics", "import some posts"),
+    ("sov", "import some"),
+    ("mandate", "import some"),
+    ("whitespace", "import some"),
+    ("plan", "import some"),
+    ("questions", "leads topics"),
+])
+def test_empty_workspace_says_what_to_do(dirs, capsys, cmd, expect):
+    one_line_error(capsys, cmd, "-w", str(dirs / "owned"), expect=expect)
+
+
+@pytest.mark.parametrize("cmd", [["inbox"], ["person", "someone"], ["classes"]])
+def test_no_owner_accounts(dirs, capsys, cmd):
+    one_line_error(capsys, *cmd, "-w", str(dirs / "empty"), expect="owner")
+
+
+@pytest.mark.parametrize("args,expect", [
+    (["mentions", "nosuch"], "no monitor named 'nosuch'"),
+    (["monitor", "remove", "nosuch"], "no monitor named 'nosuch'"),
+    (["alerts", "check", "--monitor", "nosuch"], "no monitor named 'nosuch'"),
+    (["person", "nobody.example"], "no account with the handle 'nobody.example'"),
+    (["experiment", "report", "nosuch"], "nosuch"),
+    (["who", "--topic", "nosuch"], "leads topics"),
+    (["classes", "--account", "nosuch"], "--account nosuch"),
+    (["monitor", "add", "bad name!", "voltwise"], "monitor name 'bad name!'"),
+    (["sov", "--by", "nosuch"], "--by"),
+    (["export", "all", "--format", "xls"], "--format"),
+    (["export", "nosuch"], "no table 'nosuch'"),
+    (["scorecard", "--engine", "nosuch"], "--engine"),
+])
+def test_unknown_names_and_bad_values(dirs, capsys, args, expect):
+    one_line_error(capsys, *args, "-w", str(dirs / "owned"), expect=expect)
+
+
+def test_import_missing_file(dirs, capsys):
+    one_line_error(capsys, "import", str(dirs / "does-not-exist.jsonl"), "-w", str(dirs / "owned"),
+                   expect="does-not-exist.jsonl")
+
+
+def test_report_into_a_folder_or_under_a_file(dirs, capsys, tmp_path):
+    one_line_error(capsys, "report", "-w", str(dirs / "owned"), "-o", str(tmp_path), expect="is a folder")
+    (tmp_path / "afile").write_text("x")
+    one_line_error(capsys, "report", "-w", str(dirs / "owned"), "-o", str(tmp_path / "afile" / "r.html"),
+                   expect="cannot write the report")
+
+
+def test_broken_config_and_database(dirs, capsys, tmp_path):
+    bad = tmp_path / "bad"
+    shutil.copytree(dirs / "owned", bad)
+    toml = bad / "leads.toml"
+    toml.write_text(OWNED_TOML + "\n[goals]\nposts_per_week = \"many\"\n", encoding="utf-8")
+    one_line_error(capsys, "scorecard", "-w", str(bad), expect="posts_per_week")
+    toml.write_text(OWNED_TOML + "\nthis is = = not toml\n", encoding="utf-8")
+    one_line_error(capsys, "scorecard", "-w", str(bad), expect="leads.toml")
+    toml.write_text(OWNED_TOML, encoding="utf-8")
+    Path(bad / "leads.duckdb").write_bytes(b"not a database")
+    one_line_error(capsys, "scorecard", "-w", str(bad), expect="leads.duckdb")
+
+
+def test_serve_help(capsys):
+    code, out, _ = run(capsys, "serve", "--help")
+    assert code == 0 and "--host" in out
