@@ -20,14 +20,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from socialleads.activate.links import owner_sql
-from socialleads.store.db import run_sql
+from socialleads.store.db import has_table
 
 KINDS = ("original", "quote")  # posts that stand on their own (replies and reposts are excluded)
 
 
-def _has_table(con: Any, name: str) -> bool:
-    rows = run_sql(con, "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name])
-    return bool(rows and rows[0][0])
+_has_table = has_table  # kept for activate/whatworks.py
 
 
 def followers_at(con: Any, author: np.ndarray, t: np.ndarray, owner_keys: list[str]) -> tuple[np.ndarray, str]:

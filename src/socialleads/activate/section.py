@@ -19,7 +19,7 @@ from socialleads.activate.funnel import data_window, funnel
 from socialleads.activate.posts import owner_posts
 from socialleads.activate.whatworks import what_works
 from socialleads.metrics.stages import Check, graded, unavailable
-from socialleads.metrics.window import naive
+from socialleads.metrics.window import naive, window_days
 from socialleads.store.db import run_sql
 
 TARGETS = {"clicks_per_link_post": 1.0, "attributed_click_share": 0.8, "conversion_rate": 0.02, "ctr": 0.01,
@@ -67,7 +67,7 @@ def section(ctx: Any) -> dict[str, Any]:
     if ctx.window is not None:
         start, end = naive(ctx.window.start), naive(ctx.window.end)
     else:
-        w = data_window(con, getattr(ctx.config, "window_days", 90) or 90)
+        w = data_window(con, window_days(None, ctx.config))
         if w is None:
             return unavailable("no timestamped data")
         start, end = w

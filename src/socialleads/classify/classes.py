@@ -43,6 +43,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from socialleads.errors import LeadsError
+from socialleads.store.db import has_table
 
 CLASSES = ("thought-leadership", "how-to", "promotional", "curation", "conversational", "personal")
 MODEL = "rules-v1"
@@ -296,9 +297,7 @@ def classify_texts(texts: Iterable[str | None], kinds: Iterable[str | None] | No
 # -- the store -------------------------------------------------------------------------------------------
 
 def has_classes_table(store: Any) -> bool:
-    rows = store.con.execute("SELECT count(*) FROM information_schema.tables "
-                             "WHERE table_name = 'post_classes'").fetchall()
-    return bool(rows and rows[0][0])
+    return has_table(store.con, "post_classes")
 
 
 def _todo_statements(account_keys: list[str] | None, names: dict[str, str]) -> list[tuple[str, list]]:

@@ -31,6 +31,7 @@ from socialleads.engage.who import EngageError
 from socialleads.graph import DEFAULT_WEIGHTS, from_edges, pagerank
 from socialleads.graph.build import _IN_WINDOW, _window_params
 from socialleads.store import Store
+from socialleads.store.db import has_rows
 
 NO_TOPICS = "not available: no topics yet (run `leads topics`)"
 
@@ -41,11 +42,7 @@ class TopicsMissing(EngageError):
 
 def has_topics(store: Store) -> bool:
     """True when the store holds topic assignments (the post_topics table exists and has a row)."""
-    exists = store.con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'post_topics' "
-                               "AND schema_name = 'main'").fetchall()[0][0]
-    if not exists:
-        return False
-    return bool(store.con.execute("SELECT count(*) FROM (SELECT 1 FROM post_topics LIMIT 1)").fetchall()[0][0])
+    return has_rows(store.con, "post_topics")
 
 
 def resolve_topic(store: Store, topic: str | int) -> dict[str, Any]:

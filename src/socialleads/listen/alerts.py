@@ -41,7 +41,7 @@ from socialleads.graph.communities import STOP_WORDS
 from socialleads.listen.monitors import as_time, get_monitor, list_monitors
 from socialleads.listen.query import FROM_CLAUSE, compile_query
 from socialleads.listen.spikes import BASELINE_HOURS, HOUR, SpikeAlert, detect_spikes, hourly_series
-from socialleads.store.db import Store, run_sql
+from socialleads.store.db import Store, has_table, run_sql
 
 log = logging.getLogger(__name__)
 
@@ -82,8 +82,7 @@ def monitor_series(store: Store, query: str, start: Any = None, end: Any = None
     if lo is None or hi is None:
         empty = np.zeros(0, np.int64)
         return np.zeros(0, "datetime64[h]"), {"volume": empty, "negative": empty.copy()}
-    has_signals = bool(run_sql(store.con, "SELECT count(*) FROM information_schema.tables "
-                                          "WHERE table_name = 'post_signals'")[0][0])
+    has_signals = has_table(store.con, "post_signals")
     neg = ("count(*) FILTER (WHERE p.post_key IN (SELECT post_key FROM post_signals "
            "WHERE sentiment_label = 'negative'))" if has_signals else "0")
     rows = run_sql(store.con, f"SELECT date_trunc('hour', p.created_at) AS h, count(*), {neg} FROM {FROM_CLAUSE} "

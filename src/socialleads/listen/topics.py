@@ -42,6 +42,7 @@ import pyarrow.compute as pc
 import scipy.sparse as sp
 
 from socialleads.errors import LeadsError, NotInstalled
+from socialleads.store.db import has_table
 from socialleads.text.terms import STOP_WORDS, top_terms
 
 OUTLIER = -1
@@ -410,9 +411,7 @@ def minilm_embedder(batch_size: int = 64) -> Embedder:
 
 # --------------------------------------------------------------------------------------------- store
 def _has_tables(con: Any) -> bool:
-    rows = con.execute("SELECT count(*) FROM information_schema.tables "
-                       "WHERE table_name IN ('topics', 'post_topics')").fetchall()
-    return bool(rows and rows[0][0] == 2)
+    return has_table(con, "topics") and has_table(con, "post_topics")
 
 
 def has_topics(store: Any) -> bool:
@@ -447,8 +446,7 @@ def save_model(store: Any, model: TopicModel) -> None:
 def load_model(store: Any, embedder: Embedder | None = None) -> TopicModel | None:
     """The stored model, or None (no fit yet, or a store from before the model was saved)."""
     con = store.con
-    has = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'topic_model'").fetchall()
-    if not has[0][0]:
+    if not has_table(con, "topic_model"):
         return None
     rows = con.execute("SELECT model FROM topic_model ORDER BY fitted_at DESC LIMIT 1").fetchall()
     return TopicModel.from_bytes(bytes(rows[0][0]), embedder) if rows else None
@@ -626,8 +624,7 @@ FROM pt CROSS JOIN bounds b GROUP BY pt.topic_id
 
 
 def _signals_join(con: Any) -> tuple[str, str]:
-    has = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'post_signals'").fetchall()
-    if has and has[0][0]:
+    if has_table(con, "post_signals"):
         return (", s.sentiment_label, s.is_question",
                 "LEFT JOIN (SELECT post_key, any_value(sentiment_label) AS sentiment_label, "
                 "any_value(is_question) AS is_question FROM post_signals GROUP BY post_key) s USING (post_key)")

@@ -25,6 +25,7 @@ from socialleads.metrics.result import Metric
 from socialleads.metrics.stages import NOT_YET, StageContext, stage_sections
 from socialleads.metrics.tables import Tables, tables_for
 from socialleads.metrics.window import UTC, Window, window_for
+from socialleads.metrics.window import window_days as window_days_of
 
 AUDIENCE_KEYS = ("followers", "followers_start", "net_growth", "gained", "lost", "growth_rate", "reactivity",
                  "passive_share", "active_followers", "week4_retention", "hidden_network",
@@ -34,14 +35,10 @@ AUDIENCE_KEYS = ("followers", "followers_start", "net_growth", "gained", "lost",
 NO_DATA = "not available: the store has no timestamped posts or interactions yet (import some data)"
 
 
-def _window_days(config: Any, window_days: int | None) -> int:
-    return int(window_days or getattr(config, "window_days", None) or 90)
-
-
 def _prepare(store: Any, owner_keys: list[str], config: Any, window_days: int | None,
              tables: Tables | None = None) -> tuple[Audience, Window | None]:
     t = tables if tables is not None else tables_for(store)
-    return audience_for(t, owner_keys), window_for(t, _window_days(config, window_days))
+    return audience_for(t, owner_keys), window_for(t, window_days_of(window_days, config))
 
 
 def _audience_figures(aud: Audience, w: Window, config: Any,
