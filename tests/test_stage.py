@@ -13,11 +13,16 @@ def _profile(tl: float, disc: float) -> dict:
     return {"shares": {"thought-leadership": tl}, "discussion_per_post": disc, "profile": "leader"}
 
 
-def test_nothing_known_is_social_proof_with_unknowns():
+def test_nothing_known_is_not_available_with_unknowns():
     st = stage_of_influence({}, None)
-    assert st["stage"] == "Social Proof" and st["stage_index"] == 0
+    assert st["available"] is False and st["stage"] is None and "leads classes" in st["reason"]
     assert set(st["unknown"]) == {"thought_leadership_share", "discussion_per_post", "reactivity",
                                   "attributed_conversions", "attributed_clicks"}
+
+
+def test_only_reactivity_known_is_social_proof():
+    st = stage_of_influence({"audience": {"reactivity": 0.2}}, None)
+    assert st["available"] is True and st["stage"] == "Social Proof" and st["stage_index"] == 0
     assert st["next_stage"] == "Social Leadership"
     assert any("thought_leadership_share" in s for s in st["to_move_on"])
 
@@ -69,6 +74,6 @@ def test_stage_for_store_without_classes_table_does_not_fail():
     try:
         run_sql(s.con, "DROP TABLE post_classes")
         st = stage_for_store(s, ["o"], {"audience": {}})
-        assert st["stage"] == "Social Proof" and st["profile"] is None
+        assert st["available"] is False and st["stage"] is None and st["profile"] is None
     finally:
         s.close()

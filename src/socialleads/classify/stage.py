@@ -114,7 +114,14 @@ def stage_of_influence(scorecard: dict[str, Any] | None, profile: dict[str, Any]
     values = {"thought_leadership_share": tl, "discussion_per_post": disc, "reactivity": react,
               "attributed_conversions": conv, "attributed_clicks": clicks,
               "profile": (profile or {}).get("profile")}
-    return {"stage": STAGES[idx], "stage_index": idx, "rule": RULE, "values": values,
+    if all(c["met"] is None for c in lead):
+        # nothing measured: no stage rather than a default "Social Proof" (never report what we cannot see)
+        return {"available": False, "stage": None, "stage_index": None,
+                "reason": "not available: none of thought-leadership share (run `leads classes`), discussion "
+                          "per post or reactivity (import posts, replies and followers) can be measured yet",
+                "rule": RULE, "values": values, "checks": {"leadership": lead, "profits": profits},
+                "unknown": unknown, "next_stage": None, "to_move_on": []}
+    return {"available": True, "stage": STAGES[idx], "stage_index": idx, "rule": RULE, "values": values,
             "checks": {"leadership": lead, "profits": profits}, "unknown": unknown,
             "next_stage": to, "to_move_on": nxt}
 

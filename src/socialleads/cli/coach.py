@@ -78,6 +78,9 @@ def stage_command(as_json: JsonOpt = False, workspace: WorkspaceOpt = None) -> N
     if as_json:
         print_json(st)
         return
+    if not st.get("available", True):
+        console.print(f"[bold]stage of influence[/bold]: {st['reason']}")
+        return
     console.print(f"[bold]{st['stage']}[/bold]  (rule: {st['rule']})")
     for group, checks in st["checks"].items():
         for c in checks:
