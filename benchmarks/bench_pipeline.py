@@ -1,6 +1,11 @@
 """End to end on a simulated world: simulate → import → scorecard, each stage in its own process.
 
-    python benchmarks/bench_pipeline.py --posts 1000000 [--work DIR] [--reuse] [--stages simulate,import,scorecard]
+    python benchmarks/bench_pipeline.py --posts 1000000 [--work DIR] [--stages simulate,import,scorecard]
+                                        [--format jsonl|parquet|jsonl,parquet]
+
+`--format` is the simulated world's file format (`leads simulate --format`); with both, every stage runs for
+each format in turn, in worlds `world` (JSON lines) and `world-parquet`, workspaces `workspace` and
+`workspace-parquet` under `--work`.
 
 Prints each stage's wall time, throughput and peak RSS (resource.getrusage of that stage's process,
 so the figures do not mix). Targets (issue 2, this 2-core machine): import ≥ 500 k posts/s, scorecard on
@@ -11,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -19,12 +25,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import format_row, import_world, run_child, simulate_world, stage_result  # noqa: E402
 
 
-def stage(name: str, work: Path, posts: int, seed: int) -> dict:
-    world, ws = work / "world", work / "workspace"
+def stage(name: str, work: Path, posts: int, seed: int, fmt: str = "jsonl") -> dict:
+    suffix = "" if fmt == "jsonl" else f"-{fmt}"
+    world, ws = work / f"world{suffix}", work / f"workspace{suffix}"
     t0 = time.perf_counter()
     extra: dict = {}
-    if name == "simulate":
+    if name == "simulate" and fmt == "jsonl":
         extra = simulate_world(world, posts, seed)
+    elif name == "simulate":
+        from socialleads.simulate import simulate
+
+        shutil.rmtree(world, ignore_errors=True)
+        simulate(world, posts=posts, seed=seed, fmt=fmt)
+        extra = {"bytes": sum(f.stat().st_size for f in world.iterdir())}
     elif name == "import":
         extra = import_world(world, ws)
     elif name == "scorecard":
@@ -42,7 +55,7 @@ def stage(name: str, work: Path, posts: int, seed: int) -> dict:
             write_report(w.store, w.owner_keys(), w.config, work / "report.html")
     else:
         raise SystemExit(f"unknown stage {name}")
-    return stage_result(name, t0, posts, extra)
+    return stage_result(name, t0, posts, {"format": fmt, **extra})
 
 
 def main() -> None:
@@ -51,16 +64,21 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--work", type=Path, default=Path("/tmp/leads-bench"))
     ap.add_argument("--stages", default="simulate,import,scorecard")
+    ap.add_argument("--format", default="jsonl", help="jsonl, parquet or both (jsonl,parquet)")
     ap.add_argument("--one", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.one:
-        print(json.dumps(stage(a.one, a.work, a.posts, a.seed)), flush=True)
+        print(json.dumps(stage(a.one, a.work, a.posts, a.seed, a.format)), flush=True)
         return
     a.work.mkdir(parents=True, exist_ok=True)
     print(f"# {a.posts:,} posts, work dir {a.work}")
-    for name in a.stages.split(","):
-        r = run_child(__file__, name, ["--posts", str(a.posts), "--seed", str(a.seed), "--work", str(a.work)])
-        print(format_row(r), flush=True)
+    for fmt in a.format.split(","):
+        if fmt not in ("jsonl", "parquet"):
+            raise SystemExit(f"--format {fmt}: expected jsonl or parquet")
+        for name in a.stages.split(","):
+            r = run_child(__file__, name, ["--posts", str(a.posts), "--seed", str(a.seed), "--work", str(a.work),
+                                           "--format", fmt])
+            print(format_row(r), flush=True)
 
 
 if __name__ == "__main__":

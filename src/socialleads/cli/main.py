@@ -231,13 +231,16 @@ def simulate(
     posts: Annotated[int, typer.Option("--posts", "-n", min=100, help="Number of posts to simulate.")] = 10_000,
     seed: Annotated[int, typer.Option("--seed", "-s", help="Random seed (same seed, same files).")] = 0,
     days: Annotated[int, typer.Option("--days", min=35, help="Length of the simulated period.")] = 365,
+    fmt: Annotated[str, typer.Option("--format", help="File format of the records: jsonl or parquet.")] = "jsonl",
     as_json: JsonOpt = False,
 ) -> None:
     """Write a synthetic social world in the generic format, with truth.json (the ground truth)."""
     from socialleads.simulate import simulate as run_simulation
 
+    if fmt not in ("jsonl", "parquet"):
+        raise typer.BadParameter(f"{fmt!r}: expected jsonl or parquet", param_hint="--format")
     with progress_bar("simulate", quiet=as_json) as update:
-        truth = run_simulation(out, posts=posts, seed=seed, days=days, progress=update)
+        truth = run_simulation(out, posts=posts, seed=seed, days=days, progress=update, fmt=fmt)
     if as_json:
         print_json({"out": str(out), "posts": posts, "seed": seed, "truth": str(out / "truth.json"),
                     "followers_end": truth.get("followers_end"), "passive_share": truth.get("passive_share")})

@@ -23,7 +23,7 @@ from socialleads.simulate.text import TOPICS
 from socialleads.simulate.timeline import chunk_times, plan_crisis_window, plan_timeline
 from socialleads.simulate.truth import Book, iso
 from socialleads.simulate.world import COMPETITORS, DAY, END, N_OWNER, build_world
-from socialleads.simulate.writer import PartWriter
+from socialleads.simulate.writer import FORMATS, PartWriter, to_parquet
 
 __all__ = ["TRUTH_POSTS", "simulate", "Limits"]
 # Per owner post: the truth behind Activate / Mandate / content classes (class, topic, aligned principle,
@@ -33,8 +33,14 @@ WINDOW_DAYS = 90
 
 
 def simulate(out_dir: Path, posts: int, seed: int = 0, days: int = 365,
-             progress: Callable[[int, int], None] | None = None, *, limits: Limits | None = None) -> dict[str, Any]:
-    """Write a simulated world of exactly ``posts`` posts into ``out_dir``; return the truth dict."""
+             progress: Callable[[int, int], None] | None = None, *, limits: Limits | None = None,
+             fmt: str = "jsonl") -> dict[str, Any]:
+    """Write a simulated world of exactly ``posts`` posts into ``out_dir``; return the truth dict.
+
+    ``fmt="parquet"`` writes the same records as Parquet files of the generic format (``posts-0001.parquet``, …):
+    the truth is the same, only ``truth["files"]`` names the Parquet files."""
+    if fmt not in FORMATS:
+        raise ValueError(f"format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
     if posts < 100:
         raise ValueError("posts: expected at least 100")
     if days < 7:
@@ -79,6 +85,10 @@ def simulate(out_dir: Path, posts: int, seed: int = 0, days: int = 365,
     truth = _truth(seed, posts, days, world, plan, tl, book, eng, aud, follows, clicks, conversions, by_campaign)
     truth["files"] = {"posts": pw.files, "interactions": iw.files}
     truth["counts"]["experiment_assignments"] = exps.write(out_dir, world, plan)
+    if fmt == "parquet":
+        truth["files"] = {k: to_parquet(out_dir, v) for k, v in truth["files"].items()}
+        to_parquet(out_dir, sorted(p.name for p in out_dir.iterdir()
+                                   if p.suffix in (".jsonl", ".csv") and p.name != TRUTH_POSTS))
     truth["experiments"] = exps.truth(world, plan)
     with open(out_dir / TRUTH_POSTS, "w", encoding="utf-8") as fh:
         fh.writelines(json.dumps(r, sort_keys=True, separators=(",", ":")) + "\n" for r in eng.owner_truth)

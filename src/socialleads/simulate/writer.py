@@ -105,3 +105,71 @@ class PartWriter:
         elif not self.files:  # always leave one (possibly empty) part
             self._open()
             self.close()
+
+
+# ---------------------------------------------------------------- Parquet (``leads simulate --format parquet``)
+
+ENTITY_TYPE = "STRUCT(etype VARCHAR, \"value\" VARCHAR, target_account_key VARCHAR)[]"
+FORMATS = ("jsonl", "parquet")
+
+
+def _parquet_columns(spec: object) -> dict[str, str]:
+    """The typed columns of a record type in Parquet: times as TIMESTAMP (naive UTC, the store's), flags as
+    BOOLEAN, numbers as BIGINT / DOUBLE, post entities as a list of structs, other JSON fields as JSON text."""
+    cols: dict[str, str] = {"source": "VARCHAR"}
+    for f in spec.text:  # type: ignore[attr-defined]
+        cols[f] = "VARCHAR"
+    cols.update({f: "TIMESTAMP" for f in spec.times})  # type: ignore[attr-defined]
+    cols.update({f: "BOOLEAN" for f in spec.bools})  # type: ignore[attr-defined]
+    cols.update({f: "BIGINT" for f in spec.ints})  # type: ignore[attr-defined]
+    cols.update({f: "DOUBLE" for f in spec.floats})  # type: ignore[attr-defined]
+    cols.update({f: ENTITY_TYPE if f == "entities" else "VARCHAR" for f in spec.json})  # type: ignore[attr-defined]
+    return cols
+
+
+def to_parquet(out_dir: Path, names: list[str]) -> list[str]:
+    """Rewrite the generic-format files ``names`` (JSON lines / CSV in ``out_dir``) as Parquet files of the same
+    records, one ``<stem>.parquet`` per file (the name says the record type, so no ``record_type`` column);
+    columns that no record of a file uses are left out. Deletes the originals; returns the new names.
+
+    Deterministic: rows keep the file's order (``preserve_insertion_order``)."""
+    import duckdb
+
+    from socialleads.sources.records import SPECS, type_from_filename
+
+    con = duckdb.connect()
+    con.execute("SET threads = 2; SET preserve_insertion_order = true; SET TimeZone = 'UTC'; "
+                "SET enable_progress_bar = false")
+    out: list[str] = []
+    try:
+        for name in names:
+            rt = type_from_filename(name)
+            if rt is None:
+                raise ValueError(f"{name}: the file name does not say the record type")
+            cols = _parquet_columns(SPECS[rt])
+            src = str(out_dir / name).replace("'", "''")
+            if name.endswith(".csv"):
+                head = [d[0] for d in con.execute(f"DESCRIBE SELECT * FROM read_csv('{src}', all_varchar=true)")
+                        .fetchall()]
+                sel = ", ".join(f'"{c}"::{cols.get(c, "VARCHAR")} AS "{c}"' for c in head)
+                rel = f"SELECT {sel} FROM read_csv('{src}', all_varchar=true, header=true)"
+            else:
+                spec = "{" + ", ".join(f"'{c}': '{t}'" for c, t in cols.items()) + "}"
+                rel = (f"SELECT * EXCLUDE (record_type) FROM read_json('{src}', format='newline_delimited', "
+                       f"columns={spec[:-1]}, 'record_type': 'VARCHAR'}}, timestampformat='%Y-%m-%dT%H:%M:%SZ')")
+            con.execute(f"CREATE OR REPLACE TEMP TABLE part AS {rel}")
+            names_in = [d[0] for d in con.execute("DESCRIBE part").fetchall()]
+            counts = con.execute("SELECT count(*), " + ", ".join(f'count("{c}")' for c in names_in)
+                                 + " FROM part").fetchall()[0]
+            # an empty file keeps every column (a reader checks the required ones are there)
+            keep = [c for c, n in zip(names_in, counts[1:], strict=True) if n] if counts[0] else names_in
+            target = name.split(".")[0] + ".parquet"
+            dst = str(out_dir / target).replace("'", "''")
+            con.execute(f"COPY (SELECT {', '.join(chr(34) + c + chr(34) for c in keep)} FROM part) TO '{dst}' "
+                        "(FORMAT parquet, COMPRESSION zstd)")
+            con.execute("DROP TABLE part")
+            (out_dir / name).unlink()
+            out.append(target)
+    finally:
+        con.close()
+    return out

@@ -5,7 +5,8 @@ text. Per batch: a routing pass (`meta`: is it JSON, is it an object, which reco
 INSERT per record type present that parses the line once into that type's fields, types them and
 attaches the first thing wrong with the record (`reason`); rows with a reason move to quarantine with
 the file, the place and the raw text. JSON lines come in bounded Arrow batches (sources/lines.py);
-CSV and Parquet are read by DuckDB's own readers and turned into the same relation.
+CSV is read by DuckDB's own reader and turned into the same relation. Parquet is not turned into text:
+its typed columns go from DuckDB's Parquet scan through the same checks into staging (`process_typed`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -122,13 +124,17 @@ def _utm(col: str, name: str) -> str:
     return f"coalesce(nullif(j.{name}, ''), nullif(url_decode(regexp_extract({col}, '[?&]{name}=([^&#]*)', 1)), ''))"
 
 
-def route_sql(spec: R.RecordSpec, src: str, run_id: str, default_source: str, seq_base: int) -> str:
-    """INSERT of one record type's rows into its staging table, each with its `reason` (NULL = valid)."""
+def route_sql(spec: R.RecordSpec, src: str, run_id: str, default_source: str, seq_base: int,
+              rows: str | None = None) -> str:
+    """INSERT of one record type's rows into its staging table, each with its `reason` (NULL = valid).
+
+    `rows` (line_no, j, t_<time>…, extra) defaults to `src`'s JSON text parsed by `_typed_rows`; a Parquet
+    file hands its typed columns instead (`_parquet_rows`)."""
     s = f"coalesce(nullif(j.source, ''), '{default_source}')"
     reason = R.reason_sql(spec)
     seq = f"{seq_base} + line_no"
     tail = f"{s}, extra, '{run_id}', {seq}, {reason}"
-    rows = _typed_rows(src, spec)
+    rows = rows or _typed_rows(src, spec)
     if spec.name == "account":
         return (f"INSERT INTO stg_accounts SELECT {R.typed_select(spec)}, extra, {s}, '{run_id}', {seq}, {reason} "
                 f"FROM {rows}")
@@ -307,26 +313,139 @@ def _csv_header(path: Path) -> tuple[str, list[str]]:
 
 
 def table_source(con: duckdb.DuckDBPyConnection, path: Path, kind: str, file_type: str | None) -> str:
-    """For CSV / Parquet: create temp view `src` over the file; returns its name. Raises FormatError."""
+    """For CSV: create temp table `src` over the file; returns its name. Raises FormatError.
+    (Parquet does not come this way: `parquet_sources` reads its typed columns.)"""
+    if kind != "csv":
+        raise ValueError(f"table_source reads CSV, not {kind}")
     p = _sql_str(str(path))
-    if kind == "csv":
-        delim, names = _csv_header(path)
-        columns = "{" + ", ".join(f"{_sql_str(n)}: 'VARCHAR'" for n in names) + "}"
-        rel = (f"read_csv({p}, columns={columns}, header=false, skip=1, auto_detect=false, delim={_sql_str(delim)}, "
-               "quote='\"', escape='\"', store_rejects=true, "
-               "rejects_table='csv_reject_errors', rejects_scan='csv_reject_scans')")
-        cols = _columns(con, rel, path)
-        _check_columns(path, cols, file_type)
-        # row numbers count data rows: row 1 is the first row after the header
-        run_sql(con, f"CREATE OR REPLACE TEMP TABLE src AS SELECT row_number() OVER () AS line_no, 'row' AS unit, "
-                    f"{_json_struct_of(cols)} AS line, NULL::VARCHAR AS undecodable FROM {rel}")
-        return "src"
-    rel = f"read_parquet({p}, file_row_number=true)"
-    cols = [c for c in _columns(con, rel, path) if c != "file_row_number"]
+    delim, names = _csv_header(path)
+    columns = "{" + ", ".join(f"{_sql_str(n)}: 'VARCHAR'" for n in names) + "}"
+    rel = (f"read_csv({p}, columns={columns}, header=false, skip=1, auto_detect=false, delim={_sql_str(delim)}, "
+           "quote='\"', escape='\"', store_rejects=true, "
+           "rejects_table='csv_reject_errors', rejects_scan='csv_reject_scans')")
+    cols = _columns(con, rel, path)
     _check_columns(path, cols, file_type)
-    run_sql(con, f"CREATE OR REPLACE TEMP TABLE src AS SELECT file_row_number + 1 AS line_no, 'row' AS unit, "
+    # row numbers count data rows: row 1 is the first row after the header
+    run_sql(con, f"CREATE OR REPLACE TEMP TABLE src AS SELECT row_number() OVER () AS line_no, 'row' AS unit, "
                 f"{_json_struct_of(cols)} AS line, NULL::VARCHAR AS undecodable FROM {rel}")
     return "src"
+
+
+# ---------------------------------------------------------------- Parquet: typed columns, no JSON text
+
+PARQUET_ROWS = 1_000_000  # rows of a Parquet file staged per batch (a filter on file_row_number: row groups skipped)
+_LINE = "__leads_line_no"
+_TIME_TYPES = ("TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS", "DATE", "TIMESTAMP WITH TIME ZONE")
+
+
+@dataclass(frozen=True)
+class TypedSource:
+    """Rows ``lo <= file_row_number < hi`` of a Parquet file, read as its own typed columns: no JSON text is
+    made or parsed. Row numbers count from 1 (``line_no``), as for CSV."""
+    path: Path
+    file_type: str | None
+    cols: dict[str, str]          # column name → DuckDB type, in file order
+    lo: int
+    hi: int
+
+    @property
+    def rel(self) -> str:
+        return (f"(SELECT file_row_number + 1 AS {_LINE}, * EXCLUDE (file_row_number) FROM "
+                f"read_parquet({_sql_str(str(self.path))}, file_row_number=true) "
+                f"WHERE file_row_number >= {self.lo} AND file_row_number < {self.hi})")
+
+    @property
+    def rt(self) -> str:
+        """SQL: the record type of a row (its record_type, else the file name's)."""
+        ft = "NULL" if self.file_type is None else _sql_str(self.file_type)
+        return f"coalesce(nullif(\"record_type\"::VARCHAR, ''), {ft})" if "record_type" in self.cols else ft
+
+
+def parquet_sources(con: duckdb.DuckDBPyConnection, path: Path, file_type: str | None) -> list[TypedSource]:
+    """The batches of a Parquet file; raises FormatError when it cannot be read or lacks the format's columns."""
+    p = _sql_str(str(path))
+    try:
+        desc = con.execute(f"DESCRIBE SELECT * FROM read_parquet({p}, file_row_number=true)").fetchall()
+        n = int(con.execute(f"SELECT count(*) FROM read_parquet({p})").fetchall()[0][0])
+    except duckdb.Error as exc:
+        raise FormatError(f"{path}: cannot be read as parquet ({str(exc).splitlines()[0]})") from None
+    cols = {r[0]: r[1] for r in desc if r[0] != "file_row_number"}
+    _check_columns(path, list(cols), file_type)
+    return [TypedSource(path, file_type, cols, lo, min(lo + PARQUET_ROWS, n)) for lo in range(0, n, PARQUET_ROWS)]
+
+
+def _qi(c: str) -> str:
+    return '"' + c.replace('"', '""') + '"'
+
+
+def _parquet_rows(ts: TypedSource, spec: R.RecordSpec) -> str:
+    """Rows of one record type shaped like `_typed_rows`' (line_no, j, t_<time>…, extra), from typed columns:
+    text fields are the column (cast to text when it is not), times are taken as they are when the column is
+    a timestamp and parsed like JSON text otherwise, JSON fields are the column's JSON."""
+    fields = tuple(dict.fromkeys(R.ENVELOPE + spec.fields))
+    parts = []
+    for f in fields:
+        t, c = ts.cols.get(f), _qi(f)
+        if t is None:
+            expr = "NULL::JSON" if f in R.JSON_FIELDS else "NULL::VARCHAR"
+        elif f in R.JSON_FIELDS:
+            expr = (f"CASE WHEN json_valid({c}) THEN {c}::JSON ELSE to_json({c}) END" if t == "VARCHAR"
+                    else f"to_json({c})")
+        else:
+            expr = c if t == "VARCHAR" else f"{c}::VARCHAR"
+        parts.append(f"{_qi(f)} := {expr}")
+    times = []
+    for f in spec.times:
+        t, c = ts.cols.get(f), _qi(f)
+        if t is None:
+            expr = "NULL::TIMESTAMP"
+        elif t in _TIME_TYPES:
+            expr = f"{c}::TIMESTAMP"   # a TIMESTAMPTZ is taken in UTC: the store's session time zone
+        else:
+            expr = f"try_cast({c}::VARCHAR AS TIMESTAMPTZ)::TIMESTAMP"
+        times.append(f", {expr} AS t_{f}")
+    unknown = [c for c in ts.cols if c not in fields]
+    extra = f"to_json(struct_pack({', '.join(f'{_qi(c)} := {_qi(c)}' for c in unknown)}))" if unknown else "NULL::JSON"
+    where = f"WHERE {ts.rt} = {_sql_str(spec.name)}" if "record_type" in ts.cols else ""
+    return (f"(SELECT {_LINE} AS line_no, struct_pack({', '.join(parts)}) AS j{''.join(times)}, {extra} AS extra "
+            f"FROM {ts.rel} {where})")
+
+
+def process_typed(con: duckdb.DuckDBPyConnection, ts: TypedSource, file: str, run_id: str, default_source: str,
+                  seq_base: int) -> int:
+    """Validate and stage one Parquet batch from its typed columns; returns the rows rejected. Same checks,
+    reasons and quarantine rows as `process_batch` (a rejected row's raw text is the row as JSON)."""
+    f = file.replace("'", "''")
+    raw = f"left({_json_struct_of(list(ts.cols))}, {RAW_LIMIT})"
+    bad = 0
+    if "record_type" in ts.cols:
+        rt = ts.rt
+        wrong = f"({rt} IS NULL OR {rt} NOT IN ({_KNOWN_TYPES}))"
+        reason = f"CASE WHEN {rt} IS NULL THEN 'record_type missing' ELSE 'unknown record_type ''' || left({rt}, 40) || '''' END"
+        run_sql(con, f"""INSERT INTO quarantine (run_id, file, line, place, record_type, reason, raw)
+            SELECT '{run_id}', '{f}', {_LINE}, 'row ' || {_LINE}, {rt}, {reason}, {raw} FROM {ts.rel}
+            WHERE {wrong} AND NOT EXISTS (SELECT 1 FROM quarantine q WHERE q.file = '{f}'
+                                          AND q.line = {_LINE} AND q.reason = {reason})""")
+        bad += _count(con, f"SELECT count(*) FROM {ts.rel} WHERE {wrong}")
+        types = sorted(r[0] for r in run_sql(con, f"SELECT DISTINCT {rt} FROM {ts.rel} WHERE NOT {wrong}"))
+    else:
+        types = [ts.file_type] if ts.file_type else []
+    for name in types:
+        spec = R.SPECS[name]
+        table = "stg_" + spec.table
+        run_sql(con, route_sql(spec, "", run_id, default_source, seq_base, rows=_parquet_rows(ts, spec)))
+        n = _count(con, f"SELECT count(*) FROM {table} WHERE reason IS NOT NULL AND seq > {seq_base}")
+        if n:
+            bad += n
+            line = f"(s.seq - {seq_base})"
+            run_sql(con, f"""INSERT INTO quarantine (run_id, file, line, place, record_type, reason, raw)
+                SELECT '{run_id}', '{f}', {line}, 'row ' || {line}, '{name}', s.reason, r.raw
+                FROM {table} s JOIN (SELECT {_LINE}, {raw} AS raw FROM {ts.rel}) r ON r.{_LINE} = {line}
+                WHERE s.reason IS NOT NULL AND s.seq > {seq_base}
+                  AND NOT EXISTS (SELECT 1 FROM quarantine q WHERE q.file = '{f}' AND q.line = {line}
+                                  AND q.reason = s.reason)""")
+            run_sql(con, f"DELETE FROM {table} WHERE reason IS NOT NULL AND seq > {seq_base}")
+    return bad
 
 
 def csv_rejects_sql(run_id: str, file: str) -> str:

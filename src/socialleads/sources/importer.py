@@ -282,9 +282,12 @@ def _end_run(store: Store, run: _Run, t0: float) -> ImportSummary:
     return summary
 
 
-def _stage(run: _Run, src: str, file: str, file_type: str | None, source: str) -> None:
+def _stage(run: _Run, src: str | G.TypedSource, file: str, file_type: str | None, source: str) -> None:
     con = run.con
-    run.s.quarantined += G.process_batch(con, src, file, file_type, run.s.run_id, source, run.seq_base)
+    if isinstance(src, G.TypedSource):  # Parquet: staged from its typed columns, no JSON text
+        run.s.quarantined += G.process_typed(con, src, file, run.s.run_id, source, run.seq_base)
+    else:
+        run.s.quarantined += G.process_batch(con, src, file, file_type, run.s.run_id, source, run.seq_base)
     if M.staged_rows(con) >= FLUSH_ROWS:
         run.flush()
     run.seq_base += 10_000_000_000
@@ -353,6 +356,7 @@ def import_path(store: Store, path: Path, *, fmt: str | None = None,
     read at all (missing) or `fmt` is unknown; generic files that are not in the format are listed in
     `summary.refused` and nothing of theirs is imported.
     """
+    path = Path(path)
     if not path.exists():
         raise FormatError(f"{path}: no such file or folder")
     platform = None
@@ -427,6 +431,8 @@ def _import_generic(store: Store, path: Path, *, fmt: str | None,
             if kind == "jsonl":
                 G.check_jsonl(f, file_type)
                 sources = G.jsonl_sources(con, f, on_bytes=bytes_done)
+            elif kind == "parquet":
+                sources = iter(G.parquet_sources(con, f, file_type))
             else:
                 run_sql(con, "DROP TABLE IF EXISTS csv_reject_errors; DROP TABLE IF EXISTS csv_reject_scans")
                 sources = iter([G.table_source(con, f, kind, file_type)])
