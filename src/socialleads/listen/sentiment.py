@@ -100,25 +100,25 @@ def _class_table() -> np.ndarray:
     return (word.astype(np.uint8) + 2 * single.astype(np.uint8)).astype(np.uint8)
 
 
-_POW: list[np.ndarray] = [np.ones(1, np.uint64), np.ones(1, np.uint64)]
+_POW: list[np.ndarray] = [np.ones(1, np.uint64)]
 
 
-def _powers(m: int) -> tuple[np.ndarray, np.ndarray]:
-    """P**i and P**-i modulo 2**64 for i < m (cached, grown by doubling)."""
+def _powers(m: int) -> np.ndarray:
+    """P**j modulo 2**64 for j < m (cached, grown by doubling): m is the longest token, not the batch."""
     if len(_POW[0]) < m:
-        size = max(m, 2 * len(_POW[0]))
-        out = []
-        for base in (_P, _P_INV):
-            a = np.full(size, base, np.uint64)
-            a[0] = 1
-            with np.errstate(over="ignore"):
-                out.append(np.cumprod(a))
-        _POW[:] = out
-    return _POW[0][:m], _POW[1][:m]
+        a = np.full(max(m, 2 * len(_POW[0])), _P, np.uint64)
+        a[0] = 1
+        with np.errstate(over="ignore"):
+            _POW[0] = np.cumprod(a)
+    return _POW[0][:m]
 
 
 def _token_hashes(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-    """(doc index, 64-bit hash) of every token of every text, in reading order."""
+    """(doc index, 64-bit hash) of every token of every text, in reading order.
+
+    A token's hash is its polynomial sum Σ (c_j + 1)·P**j over its code points c_j (j counted from the
+    token's start), mixed with its length; the sums are taken over the token characters only, with
+    powers of the position inside the token (so no array is as long as the batch but the text itself)."""
     n = len(texts)
     if n == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.uint64)
@@ -130,29 +130,25 @@ def _token_hashes(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         cp = np.frombuffer("\n".join(low).replace("\u2019", "'").encode("utf-32-le"), dtype=np.uint32)
         lengths = np.fromiter(map(len, low), dtype=np.int64, count=n)
     cls = _class_table()[cp]
-    m = len(cp)
     word = cls == 1
     edge = np.diff(word.view(np.int8), prepend=np.int8(0), append=np.int8(0))
-    w_start = np.flatnonzero(edge == 1)
-    w_end = np.flatnonzero(edge == -1)
-    singles = np.flatnonzero(cls == 2)
-    if len(w_start) + len(singles) == 0:
+    # a token starts where a word run starts and at every single-character token
+    is_start = edge[:-1] == 1
+    is_start |= cls == 2
+    pos = np.flatnonzero(cls)                      # the characters that are in a token, in reading order
+    if len(pos) == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.uint64)
-    end_at = np.empty(m, np.int64)  # exclusive end of the token that starts at each position
-    end_at[w_start] = w_end
-    end_at[singles] = singles + 1
-    mark = np.zeros(m, bool)
-    mark[w_start] = True
-    mark[singles] = True
-    starts = np.flatnonzero(mark)
-    ends = end_at[starts]
-    pw, ipw = _powers(m)
+    first = is_start[pos]
+    k = np.flatnonzero(first)                      # index into pos of each token's first character
+    starts = pos[k]
+    tok_len = np.diff(np.append(k, len(pos)))
+    step = np.ones(len(pos), np.int64)             # position inside the token: +1 per character, back
+    step[k] = 1 - np.concatenate(([1], tok_len[:-1]))  # to 0 at each token's first character
+    local = np.cumsum(step)
+    pw = _powers(int(tok_len.max()))
     with np.errstate(over="ignore"):
-        pref = np.empty(m + 1, np.uint64)
-        pref[0] = 0
-        np.cumsum((cp.astype(np.uint64) + np.uint64(1)) * pw, out=pref[1:])
-        h = (pref[ends] - pref[starts]) * ipw[starts]
-        h = (h + (ends - starts).astype(np.uint64)) * _MIX
+        h = np.add.reduceat((cp[pos].astype(np.uint64) + np.uint64(1)) * pw[local], k)
+        h = (h + tok_len.astype(np.uint64)) * _MIX
         h ^= h >> np.uint64(31)
     doc_start = np.cumsum(lengths + 1) - (lengths + 1)
     doc = np.searchsorted(doc_start, starts, side="right") - 1
