@@ -60,6 +60,9 @@ def test_question_flags_by_hand():
     assert question_flags(["why not", "Is it?", "Ist das gut?", "see ?utm_source=x", "¿Qué?"]).to_pylist() \
         == [True, True, True, False, True]
     assert question_flags(["Wie ist das"], ["de"]).to_pylist() == [False]
+    # full-width (Chinese, Japanese) and Arabic question marks
+    assert question_flags(["これは何ですか？", "你好吗？", "كيف حالك؟", "これはペンです。"], ["ja", "zh", "ar", "ja"]
+                          ).to_pylist() == [True, True, True, False]
     with pytest.raises(EnrichError, match="2 texts but 1 languages"):
         question_flags(["a", "b"], ["en"])
 

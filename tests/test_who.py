@@ -167,20 +167,28 @@ def sim_store(tmp_path_factory):
 
 
 def test_who_matters_finds_the_simulated_influencers(sim_store):
-    """truth["top_influencers"]: the 20 non-owner accounts with the highest designed influence (the
-    simulator picks reposts, quotes, replies and likes in proportion to the author's influence)."""
+    """truth["top_influencers"]: the 20 non-owner accounts that received the most engagement in the window,
+    weighted as METRICS.md §2 weighs the graph (repost 3, quote 3, reply 2, mention 2, like 1), counted by the
+    simulator's own bookkeeping of every interaction it emitted (simulate/truth.py). PageRank is not weighted
+    in-degree (it also weighs who engages), so the sets differ a little.
+
+    Measured with 20,000 posts, seeds 1-5: 17, 18, 18, 17, 16 of the true top 20 in our top 20, median rank
+    of the true top 20: 12, 10.5, 10.5, 10.5, 10.5, worst: 39, 27, 25, 24, 26 (~1,000 accounts; chance for
+    the overlap and the median: 0.4 and ~500). Against the
+    designed influence (truth["top_designed_influence"], which only biases which posts get engaged, so an
+    account that rarely posts receives little whatever its design) the overlap was 3-8 of 20 — the old test's
+    bar, a fault of the truth, not of the ranking."""
     s, truth = sim_store
     n = s.con.sql("SELECT count(DISTINCT account_key) FROM accounts WHERE NOT coalesce(is_owner, FALSE)").fetchall()[0][0]
     rows = who_matters(s, truth["owner_keys"], window_days=truth["window_days"], limit=n)
     assert not set(truth["owner_keys"]) & {r["account"] for r in rows}
     top20 = {r["account"] for r in rows[:20]}
     overlap = len(top20 & set(truth["top_influencers"]))
-    chance = 20 * 20 / n  # expected overlap of two random 20-account sets among n (~1,000): ~0.4
-    assert overlap >= 5 * chance, (overlap, chance)
-    # Where the true top 20 land in our ranking: median rank in the top 10% (chance: the middle, 50%).
+    assert overlap >= 15, overlap
     rank = {r["account"]: r["rank"] for r in rows}
     ranks = [rank.get(k, len(rows) + 1) for k in truth["top_influencers"]]
-    assert statistics.median(ranks) <= 0.10 * n, ranks
+    assert statistics.median(ranks) <= 15, ranks
+    assert max(ranks) <= 60, ranks
     assert all(r["reasons"] for r in rows[:20])
 
 

@@ -19,8 +19,8 @@ clock skew between platforms). An owner reply without a time marks the item answ
                = exp(−(a − 720) / 168)        beyond 30 days: stale items decay with a one-week scale
 
 is_question and the sentiment come from `post_signals` (`leads enrich`) when the post has a row; without
-one, is_question falls back to the '?' / '¿' test of enrich.signals.QMARK on the text and the sentiment
-is unknown (NULL, never "negative" by accident).
+one, is_question falls back to the question-mark test of enrich.signals.QMARK on the text ('¿', '？', '؟', or a
+'?' that does not open a URL query string) and the sentiment is unknown (NULL, never "negative" by accident).
 
 `now` (the "as of" time) defaults to the end of the data — the latest created_at among posts and
 interactions — never the wall clock: items after `now` and owner replies after `now` are ignored.

@@ -39,8 +39,9 @@ from socialleads.store.db import has_table
 DEFAULT_BATCH = 200_000
 DEFAULT_MODEL_NAME = "socialleads-linear"
 
-# A question: '¿' anywhere, or a '?' that does not open a URL query string ("?q=…", "?utm_…"), …
-QMARK = r"¿|\?(?:[^\w=&]|$)"
+# A question: '¿', the full-width '？' (Chinese, Japanese) or the Arabic '؟' anywhere, or a '?' that does not
+# open a URL query string ("?q=…", "?utm_…"), …
+QMARK = r"¿|？|؟|\?(?:[^\w=&]|$)"
 # … or, in English (or untagged) text, an interrogative first word (after any leading @handles / #tags).
 INTERROGATIVES = ("who", "what", "when", "where", "why", "how", "which", "can", "could", "should", "would",
                   "is", "are", "do", "does", "did", "will")
@@ -55,7 +56,7 @@ def question_flags(texts: pa.Array | list[str | None], langs: pa.Array | list[st
                    ) -> pa.Array:
     """Question form of each text (boolean array; NULL where the text is NULL or blank).
 
-    True when the text holds '¿', or a '?' not followed by a word character, '=' or '&' (so URL query
+    True when the text holds '¿', '？' or '؟', or a '?' not followed by a word character, '=' or '&' (so URL query
     strings do not count), or — when its language is English or unknown — opens with an interrogative
     word (who, what, … will), after any leading @mentions and #hashtags.
     """

@@ -2,7 +2,8 @@
 
 ``simulate(out_dir, posts, seed)`` writes the generic import format (docs/generic-format.md) plus a
 ``leads.toml`` and a ``truth.json`` whose audience figures follow docs/audience-definitions.md, computed
-from the simulator's own bookkeeping. Same seed → byte-identical files; memory is bounded by the
+from the simulator's own bookkeeping, plus who matters and the engagement inbox's truth (docs/simulator.md).
+Same seed → byte-identical files; memory is bounded by the
 (capped) number of accounts, the ring of recent posts and one chunk, whatever ``posts`` is.
 """
 
@@ -54,7 +55,8 @@ def simulate(out_dir: Path, posts: int, seed: int = 0, days: int = 365,
     plan = ow.plan_owner(rng, posts, days, window, limits.max_owner_posts)
     tl = plan_timeline(rng, posts - len(plan.t), days, limits.chunk_posts, window)
     book = Book(world.n, tl.start, END, WINDOW_DAYS)
-    eng = Engine(rng, world, plan, tl, book, limits)
+    book.f_created = world.f_created
+    eng = Engine(rng, world, plan, tl, book, limits, seed)
     eng.exp = exps = ExperimentPlan(seed, plan, END + 1 - days * DAY, END)
     write_accounts(out_dir / "accounts.jsonl", world)
     pw = PartWriter(out_dir, "posts", limits.part_lines)
@@ -103,7 +105,10 @@ def _truth(seed: int, posts: int, days: int, world: Any, plan: ow.OwnerPlan, tl:
     keys = world.key.to_pylist()
     inf = world.influence.copy()
     inf[:N_OWNER] = -1
-    top = np.lexsort((np.arange(world.n), -inf))[:20]
+    top_designed = np.lexsort((np.arange(world.n), -inf))[:20]
+    realised = book.engagement_w.astype(np.float64)
+    realised[:N_OWNER] = -1
+    top = np.lexsort((np.arange(world.n), -realised))[:20]
     rec = book.received.sum(axis=1)
     rec[:N_OWNER] = -1
     top_rec = np.lexsort((np.arange(world.n), -rec))[:20]
@@ -113,6 +118,7 @@ def _truth(seed: int, posts: int, days: int, world: Any, plan: ow.OwnerPlan, tl:
     peak = int(uh[np.argmax(hc)]) if len(uh) else c.start
     groups = plan.group[plan.group >= 0]
     _, gsize = np.unique(groups, return_counts=True)
+    engage, unanswered = _engage_truth(world, plan, book, eng, aud)
     counts = dict(eng.counts)
     counts.update({"posts": posts, "follows": follows, "owner_follows": int((world.f_created != -1).sum()), "clicks": clicks, "conversions": conversions,
                    "accounts": world.n, "owner_posts": len(plan.t)})
@@ -125,6 +131,8 @@ def _truth(seed: int, posts: int, days: int, world: Any, plan: ow.OwnerPlan, tl:
         **aud,
         "crisis": {"start": iso(c.start), "end": iso(c.end), "peak_hour": iso(peak), "negative_posts": c.n},
         "top_influencers": [keys[i] for i in top],
+        "top_influencers_engagement": [int(book.engagement_w[i]) for i in top],
+        "top_designed_influence": [keys[i] for i in top_designed],
         "top_by_received_actions": [keys[i] for i in top_rec],
         "counts": counts,
         "posts_by_lang": eng.posts_by_lang,
@@ -137,4 +145,24 @@ def _truth(seed: int, posts: int, days: int, world: Any, plan: ow.OwnerPlan, tl:
         "clicks_by_campaign": by_campaign,
         "topics": [{"name": n, "hashtags": list(h)} for n, h, _ in TOPICS],
         "definitions": "docs/audience-definitions.md; week k+j has ended when its Monday + 7 d <= t_end",
+        "engage": engage, "unanswered_questions": unanswered,
     }
+
+
+def _engage_truth(world: Any, plan: ow.OwnerPlan, book: Book, eng: Engine, aud: dict[str, Any]
+                  ) -> tuple[dict[str, Any], list[str]]:
+    """The engage figures of METRICS.md §2 over the window, as engage/inbox.py response_stats defines them
+    (docs/simulator.md), and the sorted keys of the unanswered questions (all time, as of t_end)."""
+    fig, unanswered = eng.inbox.figures(world)
+    inw = (plan.t >= book.t_start) & (plan.t <= book.t_end)
+    kind = eng.owner_kind
+    conv = inw & ((kind == 1) | (kind == 3))  # every owner quote carries a comment
+    starts = inw & (kind != 2)
+    n_posts, n_starts = int(inw.sum()), int(starts.sum())
+    fig.update(owner_posts=n_posts, owner_conversational_posts=int(conv.sum()),
+               conversation_ratio=int(conv.sum()) / n_posts if n_posts else None,
+               conversation_start_share=int((starts & eng.owner_replied).sum()) / n_starts if n_starts else None,
+               engagers=aud["engagers_in_window"], engaged_back=aud["hidden_network"],
+               reciprocity=aud["hidden_network"] / aud["engagers_in_window"] if aud["engagers_in_window"] else None,
+               welcomes=book.welcomes())
+    return fig, unanswered

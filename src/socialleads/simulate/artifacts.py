@@ -9,6 +9,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from socialleads.simulate import owner as ow
+from socialleads.simulate.truth import SLA_HOURS
 from socialleads.simulate.world import BRAND, COMPETITORS, END, N_OWNER, NONE, PLATFORMS, World, post_keys
 from socialleads.simulate.writer import cat, opt, ts, write_lines
 
@@ -156,7 +157,7 @@ def write_leads_toml(path: Path, w: World, followers_end: int) -> None:
         f'principles = ["{q.join(BRAND["principles"])}"]', f'causes = ["{q.join(BRAND["causes"])}"]',
         f'product_terms = ["{q.join(BRAND["product_terms"])}"]', f'domains = ["{q.join(BRAND["domains"])}"]', "",
         "[goals]", f"followers = {int(round(followers_end * 1.5 / 100.0) * 100) or 100}",
-        "followers_by = 2027-06-30", "posts_per_week = 25", "response_sla_hours = 24",
+        "followers_by = 2027-06-30", "posts_per_week = 25", f"response_sla_hours = {SLA_HOURS}",
         "conversation_ratio = 0.3", "", "[analysis]", "window_days = 90", "",
     ]
     path.write_text("\n".join(lines), encoding="utf-8")

@@ -18,7 +18,7 @@ from socialleads.simulate import owner as ow
 from socialleads.simulate.experiments import ExperimentPlan
 from socialleads.simulate.text import LANGS, ST_COMPLAINT, ST_NEGATIVE, ST_POSITIVE, ST_QUESTION, TOPICS, Vocab
 from socialleads.simulate.timeline import Timeline
-from socialleads.simulate.truth import Book
+from socialleads.simulate.truth import W_LIKE, W_MENTION, W_QUOTE, W_REPLY, W_REPOST, Book, InboxBook
 from socialleads.simulate.world import DAY, END, N_OWNER, NONE, PLATFORMS, World, post_key_parts
 from socialleads.simulate.writer import cat, nulls, scatter, ts
 
@@ -38,6 +38,8 @@ REACH_WIDTH = 8         # the widest look-back (in rows) of pick_targets on the 
 OWNER_LAG_CAP = 64      # owner posts further back than this are never targeted (P < 1e-12 before the cap)
 PAIR_SHIFT = 41         # like pair key = actor << 41 | target seq (world seq < 2**40, owner seq < 2**41)
 OWNER_SEQ_END = 1 << PAIR_SHIFT
+REPLY_STREAM = 0x1B0C5  # the owner's response delays: np.random.default_rng([seed, REPLY_STREAM])
+REPLY_MEDIAN_S, REPLY_SIGMA = 3 * 3600, 1.5
 LIKE_FIELDS = ("actor", "t", "ta", "tseq", "tt", "oi")  # oi: owner plan row of the liked post, -1 = world post
 
 
@@ -58,9 +60,13 @@ class Ring:
     front only when a buffer is full, so an append costs about the size of the rows appended."""
 
     FIELDS = ("seq", "author", "t", "topic", "kind", "rseq", "rauthor", "rt")
+    #: The inbound ring's extra columns: the item asks a question (0/1), the time of the owner's first
+    #: reply to it (NONE = unanswered so far).
+    INBOUND_FIELDS = FIELDS + ("asks", "answered_at")
 
-    def __init__(self, cap: int) -> None:
+    def __init__(self, cap: int, fields: tuple[str, ...] = FIELDS) -> None:
         self.cap = cap
+        self.FIELDS = fields
         self.buf = {f: np.zeros(cap + max(cap // 4, 1), np.int64) for f in self.FIELDS}
         self.lo = self.hi = 0   # the rows are buf[lo:hi]
 
@@ -129,7 +135,7 @@ class Platform:
         tgt = np.flatnonzero((plan.platform == p) & ((plan.kind == ORIG) | (plan.kind == QUOTE)))
         self.own_i, self.own_t = tgt, plan.t[tgt]
         self.pool = Ring(limits.ring)
-        self.inbound = Ring(limits.inbound_ring)
+        self.inbound = Ring(limits.inbound_ring, Ring.INBOUND_FIELDS)
         self.seq = 0
         # one like per (actor, post): the sorted keys of the likes emitted on still-likeable posts, and the
         # likes generated in a chunk but timed after its end (held back, so the earliest like of a pair wins)
@@ -179,7 +185,7 @@ def pick_targets(rng: np.random.Generator, pt: np.ndarray, pauthor: np.ndarray, 
 
 class Engine:
     def __init__(self, rng: np.random.Generator, world: World, plan: ow.OwnerPlan, tl: Timeline,
-                 book: Book, limits: Limits) -> None:
+                 book: Book, limits: Limits, seed: int = 0) -> None:
         self.rng, self.w, self.plan, self.tl, self.book = rng, world, plan, tl, book
         if world.n >= 1 << (63 - PAIR_SHIFT):
             raise ValueError(f"max_world: at most {(1 << (63 - PAIR_SHIFT)) - 7} accounts")
@@ -195,6 +201,18 @@ class Engine:
         self.posts_by_lang = dict.fromkeys(LANGS, 0)
         self.owner_keys = world.key.to_pylist()[:3]
         self.exp: ExperimentPlan | None = None  # planted experiments (simulate/experiments.py)
+        # the engagement inbox: its truth, the owner posts that got a reply from a non-owner, the kind each
+        # owner plan row was emitted as, and a separate random stream for the owner's response delays (so
+        # the main stream, and with it every other record, is what it was before the inbox truth existed)
+        self.inbox = InboxBook(book.t_start, book.t_end)
+        self.owner_replied = np.zeros(len(plan.t), bool)
+        self.owner_kind = plan.kind.astype(np.int64)
+        self.reply_rng = np.random.default_rng([seed, REPLY_STREAM])
+
+    def reply_delays(self, m: int) -> np.ndarray:
+        """Designed delays (seconds) of the owner's next ``m`` replies: lognormal, median 3 h, sigma 1.5 —
+        heavy-tailed, about 8% beyond a day (the simulated SLA is 24 h)."""
+        return np.exp(self.reply_rng.normal(np.log(REPLY_MEDIAN_S), REPLY_SIGMA, m)).astype(np.int64)
 
     # -------------------------------------------------------------------------------------------- chunk
     def chunk(self, t_all: np.ndarray, cr_all: np.ndarray, c0: int, c1: int) -> tuple[list[pa.Array], list[pa.Array]]:
@@ -345,11 +363,21 @@ class Engine:
         book.receive(mention[gm & (mention >= 0)], 1)
         book.receive(ref_author[gen & (kind == REPOST)], 2)
         book.receive(ref_author[gen & (kind == QUOTE)], 3)
+        gmm = gm & (mention >= 0)
+        book.engaged(author[gmm], mention[gmm], t[gmm], W_MENTION)
+        for k, wt in ((REPLY, W_REPLY), (REPOST, W_REPOST), (QUOTE, W_QUOTE)):
+            g = gen & (kind == k)
+            book.engaged(author[g], ref_author[g], t[g], wt)
+        self.owner_replied[otgt[eng & (kind == REPLY)]] = True
         rows = {"seq": seq, "author": author, "t": t, "topic": topic, "kind": kind,
                 "rseq": np.where(rep, r_seq, seq), "rauthor": np.where(rep, r_author, author), "rt": np.where(rep, r_t, t)}
         S.pool.extend(rows)
         inb = eng & (kind != REPOST)
-        S.inbound.extend({f: v[inb] for f, v in rows.items()})
+        asks = np.zeros(n, np.int64)
+        asks[txi] = V.asks[tpl[txi]]
+        S.inbound.extend({**{f: v[inb] for f, v in rows.items()}, "asks": asks[inb],
+                          "answered_at": np.full(int(inb.sum()), NONE, np.int64)})
+        self.inbox.add(S.p, author[inb], seq[inb], t[inb], asks[inb].astype(bool))
         likes = self.likes(S, t, owc, inb, author, seq, pt, pa_, pk, pseq, base, c0, c1)
         return lines, likes
 
@@ -399,6 +427,9 @@ class Engine:
         book.seen(times)
         book.actions(kept["actor"][o_own], kept["t"][o_own])
         book.owner_acted_on(h_ta, h_t)
+        w_own = ~o_own
+        book.engaged(kept["actor"][w_own], kept["ta"][w_own], kept["t"][w_own], W_LIKE)
+        book.engaged(S.p, h_ta, h_t, W_LIKE)
         self.counts["likes"] += len(times)
         self.counts["owner_likes"] += len(h_t)
         self.counts["actions_on_owner"] += int(o_own.sum())

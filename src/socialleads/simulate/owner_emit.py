@@ -1,6 +1,7 @@
 """Emitting the owner's planned posts of one chunk on one platform (a handful of rows: plain Python).
 
-Conversational replies answer recent inbound posts (replies, mentions, quotes to the owner); curation
+Conversational replies answer inbound posts (replies, mentions, quotes to the owner) with a designed,
+heavy-tailed delay, each post at most once (``_answer``; the inbox truth is kept in ``Engine.inbox``); curation
 reposts and quotes influential recent world posts. Where a plan row finds nothing to answer or share
 (the very start of a tiny world) it becomes a personal original, and the truth counts it as such.
 """
@@ -15,13 +16,39 @@ import pyarrow as pa
 
 from socialleads.simulate import owner as ow
 from socialleads.simulate.text import PERSONAL, TOPICS
-from socialleads.simulate.world import BRAND, post_keys
+from socialleads.simulate.truth import W_MENTION, W_QUOTE, W_REPLY, W_REPOST
+from socialleads.simulate.world import BRAND, NONE, post_keys
 from socialleads.simulate.writer import ts
 
 if TYPE_CHECKING:
     from socialleads.simulate.engine import Engine, Platform
 
 KINDS = ("original", "reply", "repost", "quote")
+
+
+def _answer(E: Engine, S: Platform, t: np.ndarray, k_last: np.ndarray, delay: np.ndarray) -> np.ndarray:
+    """The inbound-ring rows the owner's replies at times ``t`` (ascending) answer, and the truth of it.
+
+    A reply with designed delay d answers the newest item not yet answered that is at least d old (the
+    owner works through its inbox with a heavy-tailed lag); when every open item is younger than d, the
+    oldest open one; when none is open, it follows up in the newest thread (a second reply, which leaves
+    the first reply's time as it was). ``k_last``: the newest ring row before each reply. An item is
+    answered once: its first reply's time goes to the ring (``answered_at``) and to ``E.inbox``."""
+    I = S.inbound
+    it, ans = I["t"], I["answered_at"]  # views: the writes below land in the ring
+    out = np.empty(len(t), np.int64)
+    for j in range(len(t)):
+        kl = int(k_last[j])
+        open_ = np.flatnonzero(ans[:kl + 1] == NONE)
+        if len(open_):
+            old = open_[it[open_] <= t[j] - delay[j]]
+            k = int(old[-1]) if len(old) else int(open_[0])
+            ans[k] = t[j]
+            E.inbox.answered(S.p, int(I["author"][k]), int(I["seq"][k]), int(it[k]), int(t[j]), bool(I["asks"][k]))
+        else:
+            k = kl
+        out[j] = k
+    return out
 
 
 def emit_owner_posts(E: Engine, S: Platform, c0: int, c1: int) -> tuple[pa.Array, pa.Array]:
@@ -38,14 +65,15 @@ def emit_owner_posts(E: Engine, S: Platform, c0: int, c1: int) -> tuple[pa.Array
     author = np.full(m, S.p, np.int64)
     ta, tseq, tt = np.full(m, -1, np.int64), np.zeros(m, np.int64), np.zeros(m, np.int64)
     ra, rseq, rt = np.full(m, -1, np.int64), np.zeros(m, np.int64), np.zeros(m, np.int64)
-    # conversational replies to recent inbound posts
+    # conversational replies to inbound posts (see _answer)
     conv = np.flatnonzero(kind == 1)
     if len(conv):
         I = S.inbound
         k_last = np.searchsorted(I["t"], t[conv], side="left") - 1
-        k = np.maximum(k_last - (rng.geometric(0.3, len(conv)) - 1), 0)
+        rng.geometric(0.3, len(conv))  # the main stream's former target draw, kept so no other record moves
         ok = k_last >= 0
-        c, kk = conv[ok], k[ok]
+        c = conv[ok]
+        kk = _answer(E, S, t[c], k_last[ok], E.reply_delays(len(c)))
         ta[c], tseq[c], tt[c] = I["author"][kk], I["seq"][kk], I["t"][kk]
         ra[c], rseq[c], rt[c] = I["rauthor"][kk], I["rseq"][kk], I["rt"][kk]
     # curation: repost or quote an influential recent world post
@@ -60,7 +88,11 @@ def emit_owner_posts(E: Engine, S: Platform, c0: int, c1: int) -> tuple[pa.Array
         ta[c], tseq[c], tt[c] = P["author"][kk], P["seq"][kk], P["t"][kk]
     fallback = (kind != 0) & (ta < 0)
     kind[fallback], cls[fallback] = 0, ow.PERSONAL
+    E.owner_kind[rows] = kind
     has = ta >= 0
+    for k, wt in ((1, W_REPLY + W_MENTION), (2, W_REPOST), (3, W_QUOTE)):  # a reply also mentions its target
+        sel = has & (kind == k)
+        book.engaged(S.p, ta[sel], t[sel], wt)
     # one vectorized call for the keys of the posts, of their targets and of their thread roots
     all_keys = post_keys(w, S.p, np.concatenate([author, np.maximum(ta, 0), np.maximum(ra, 0)]),
                          np.concatenate([seq, tseq, rseq]), np.concatenate([t, tt, rt])).to_pylist()

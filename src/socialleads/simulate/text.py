@@ -185,6 +185,9 @@ class Vocab:
                     closes.append(_check(c))
         self.opens, self.mids, self.closes = pa.array(opens), pa.array(mids), pa.array(closes)
         self.is_question = np.array(["?" in c or "？" in c or "?" in o for o, c in zip(opens, closes)])
+        # asks: the text carries a question mark anywhere ('?', the full-width '？', the opening '¿'): the
+        # question test of the engagement inbox (engage/inbox.py), used for the inbox ground truth
+        self.asks = np.array([any(q in o + m + c for q in "?？¿") for o, m, c in zip(opens, mids, closes)])
         self.news = pa.array(list(NEWS_DOMAINS))
         self.slugs = pc.utf8_lower(pc.replace_substring(self.terms, " ", "-"))
 
