@@ -19,13 +19,13 @@ from typing import Any
 
 from socialleads.activate import attribution as A
 from socialleads.activate.links import owner_sql
+from socialleads.metrics.window import store_data_end
 from socialleads.store.db import run_sql
 
 
 def data_window(con: Any, days: int = 90) -> tuple[dt.datetime, dt.datetime] | None:
     """W = [T_end − days, T_end], T_end = the latest post or interaction time (METRICS.md notation)."""
-    row = run_sql(con, "SELECT greatest((SELECT max(created_at) FROM posts), (SELECT max(created_at) FROM interactions))")
-    end = row[0][0] if row else None
+    end = store_data_end(con)
     return None if end is None else (end - dt.timedelta(days=days), end)
 
 

@@ -42,6 +42,7 @@ import numpy as np
 
 from socialleads.engage.who import EngageError
 from socialleads.enrich.signals import QMARK
+from socialleads.metrics.window import store_data_end
 from socialleads.store import Store
 
 W_INFLUENCE = 1.0
@@ -94,10 +95,9 @@ def _sla(sla_hours: Any) -> float:
 
 
 def data_end(store: Store) -> dt.datetime | None:
-    """The end of the data: the latest created_at among posts and interactions (naive UTC; None if empty)."""
-    row = store.con.execute("SELECT greatest((SELECT max(created_at) FROM posts), "
-                            "(SELECT max(created_at) FROM interactions))").fetchall()
-    return row[0][0] if row else None
+    """The end of the data, T_end: the latest created_at among posts and interactions (naive UTC; None if
+    empty) — metrics.window.store_data_end."""
+    return store_data_end(store.con)
 
 
 # Inbound items and their first owner reply. Parameters: owners (list), now (TIMESTAMP or NULL = no bound).

@@ -13,13 +13,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
 from socialleads.errors import LeadsError
-from socialleads.listen.sentiment import BATCH_CHARS, DEFAULT_BITS, _parts, _row_sums, _softmax, _stacked
+from socialleads.listen.sentiment import (
+    BATCH_CHARS,
+    DEFAULT_BITS,
+    _parts,
+    _row_sums,
+    _softmax,
+    _stacked,
+    load_packaged,
+)
 
 EMOTIONS = np.array(["anger", "joy", "optimism", "sadness"])
 _NAME = "emotion_model.npz"
@@ -65,11 +72,7 @@ class EmotionModel:
 @lru_cache(maxsize=1)
 def default_emotion_model() -> EmotionModel:
     """The model shipped inside the package."""
-    ref = resources.files("socialleads.listen").joinpath(_NAME)
-    with resources.as_file(ref) as path:
-        if not path.exists():
-            raise EmotionError(f"the packaged emotion model {_NAME} is missing; reinstall socialleads")
-        return EmotionModel.load(path)
+    return load_packaged(_NAME, EmotionModel.load, EmotionError, "emotion")
 
 
 def emotion_proba(texts: Sequence[str], model: EmotionModel | None = None) -> np.ndarray:

@@ -17,16 +17,19 @@ its docstring for what it reads and what it must never read).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import scipy.sparse as sp
 
 from socialleads.errors import LeadsError
+
+T = TypeVar("T")
 
 LABELS = np.array(["negative", "neutral", "positive"])
 DEFAULT_BITS = 18
@@ -79,11 +82,17 @@ class LinearModel:
 @lru_cache(maxsize=1)
 def default_model() -> LinearModel:
     """The model shipped inside the package."""
-    ref = resources.files("socialleads.listen").joinpath(_NAME)
+    return load_packaged(_NAME, LinearModel.load, SentimentError, "sentiment")
+
+
+def load_packaged(name: str, load: Callable[[Path], T], error: type[LeadsError], what: str) -> T:
+    """A model file shipped in this package (socialleads/listen/<name>), read by ``load``; ``error`` names
+    it when the installation lost it."""
+    ref = resources.files("socialleads.listen").joinpath(name)
     with resources.as_file(ref) as path:
         if not path.exists():
-            raise SentimentError(f"the packaged sentiment model {_NAME} is missing; reinstall socialleads")
-        return LinearModel.load(path)
+            raise error(f"the packaged {what} model {name} is missing; reinstall socialleads")
+        return load(path)
 
 
 # ------------------------------------------------------------------------------------------ features

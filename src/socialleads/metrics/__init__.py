@@ -1,7 +1,8 @@
 """Metrics as pure functions of the store's tables and a window (METRICS.md).
 
-Implemented: §0 audience (`audience`, `followers`, `actions`, `scorecard`). Listen, engage, activate,
-dominate and mandate are reported as not implemented yet.
+Here: §0 audience (`audience`, `followers`, `actions`), the window, and the scorecard that gathers the
+audience figures and every LEADS section (the sections' own code is under listen/, engage/, activate/,
+dominate/, mandate/; `metrics/stages.py` lists them).
 """
 
 from socialleads.metrics.result import Figure, Metric

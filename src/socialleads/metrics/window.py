@@ -8,12 +8,24 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from socialleads.metrics.tables import Tables
+if TYPE_CHECKING:
+    from socialleads.metrics.tables import Tables
 
 UTC = dt.UTC
 DEFAULT_WINDOW_DAYS = 90
+
+
+#: T_end in DuckDB SQL over the store (greatest() skips a NULL: a store with posts but no interactions).
+DATA_END_SQL = "SELECT greatest((SELECT max(created_at) FROM posts), (SELECT max(created_at) FROM interactions))"
+
+
+def store_data_end(con: Any) -> dt.datetime | None:
+    """T_end of a DuckDB store (naive UTC; None when empty): the one SQL reading of `data_end` that the
+    sections written in DuckDB SQL share (inbox, activation funnel, coach)."""
+    row = con.execute(DATA_END_SQL).fetchall()
+    return row[0][0] if row else None
 
 
 def as_utc(value: dt.datetime) -> dt.datetime:
