@@ -63,7 +63,7 @@ def section(ctx: StageContext) -> dict[str, Any]:
                             f"actual {ppw['actual']:.1f} a week over {ppw['weeks']} weeks"))
     rs = g["response_sla"]
     checks.append(Check("median response time (hours)", rs["median_response_hours"], rs["target_hours"], "max",
-                        rs.get("reason") or f"within-SLA share {rs['within_sla_share']}"))
+                        rs.get("reason") or _sla_share_text(rs.get("within_sla_share"))))
     cr = g["conversation_ratio"]
     checks.append(Check("conversation ratio", cr["actual"], cr["target"], "min", "replies + quotes ÷ all posts"))
     fg = g["followers"]
@@ -74,3 +74,7 @@ def section(ctx: StageContext) -> dict[str, Any]:
 
 
 __all__ = ["dominate_report", "section"]
+
+
+def _sla_share_text(share: float | None) -> str:
+    return "within-SLA share not measurable" if share is None else f"within-SLA share {share:.0%}"
