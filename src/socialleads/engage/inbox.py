@@ -201,23 +201,25 @@ def inbox(store: Store, owner_keys: Sequence[str], *, now: Any = None, sla_hours
     t_now = _naive_utc(now, "now") if now is not None else data_end(store)
     if t_now is None:
         return []
+    # the top `limit` items first, then their handles and thread texts (joined on those rows only: on a
+    # 10 M-post store the joins over every ranked item ran DuckDB out of memory in a read-only workspace)
     sql = f"""
-    WITH {_RANKED}
+    WITH {_RANKED},
+    top AS (SELECT * FROM ranked ORDER BY priority DESC, created_at ASC NULLS LAST, post_key LIMIT ?)
     SELECT r.post_key, r.author_key, acc.handle, r.created_at, r.text, r.kind, r.is_question,
            r.sentiment_label, r.sentiment_score, r.followers, r.influence, r.age_term, r.age_hours,
            r.priority,
            r.answered, r.first_reply_at, r.response_hours,
            coalesce(r.owner_parent_key, CASE WHEN r.kind = 'mention' THEN r.reply_to_key END) AS thread_key,
            coalesce(r.owner_parent_text, pp.text) AS thread_text, r.thread_root_key
-    FROM ranked r
+    FROM top r
     LEFT JOIN (SELECT account_key, any_value(handle) AS handle FROM accounts
-               WHERE account_key IN (SELECT author_key FROM ranked) GROUP BY account_key) acc
+               WHERE account_key IN (SELECT author_key FROM top) GROUP BY account_key) acc
            ON acc.account_key = r.author_key
     LEFT JOIN (SELECT post_key, any_value(text) AS text FROM posts
-               WHERE post_key IN (SELECT reply_to_key FROM ranked WHERE kind = 'mention') GROUP BY post_key) pp
+               WHERE post_key IN (SELECT reply_to_key FROM top WHERE kind = 'mention') GROUP BY post_key) pp
            ON r.kind = 'mention' AND pp.post_key = r.reply_to_key
-    ORDER BY priority DESC, r.created_at ASC NULLS LAST, r.post_key
-    LIMIT ?
+    ORDER BY r.priority DESC, r.created_at ASC NULLS LAST, r.post_key
     """
     rows = store.con.execute(sql, [owners, t_now, bool(only_unanswered), limit]).fetchall()
     out = []
