@@ -163,3 +163,22 @@ def test_broken_config_and_database(dirs, capsys, tmp_path):
 def test_serve_help(capsys):
     code, out, _ = run(capsys, "serve", "--help")
     assert code == 0 and "--host" in out
+
+
+def test_out_of_memory_is_one_line_with_what_to_do(capsys, monkeypatch):
+    """DuckDB running out of its memory limit is not a user's mistake, but the user can act on it: one
+    line naming the limit and the setting that raises it, exit 70, no traceback."""
+    import duckdb
+
+    import socialleads.cli.main as cli_main
+
+    def boom(*a, **k):
+        raise duckdb.OutOfMemoryException("Out of Memory Error: failed to pin block of size 256.0 KiB\n\nPossible …")
+
+    monkeypatch.setattr(cli_main, "app", boom)
+    monkeypatch.delenv("LEADS_DEBUG", raising=False)
+    monkeypatch.setenv("LEADS_MEMORY_LIMIT", "1GB")
+    code, _, err = run(capsys, "coach")
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert code == 70 and "Traceback" not in err
+    assert len(lines) <= 2 and "out of memory" in err and "LEADS_MEMORY_LIMIT" in err and "1GB" in err, err

@@ -404,6 +404,12 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:
         if os.environ.get("LEADS_DEBUG"):
             raise
+        if type(exc).__name__ == "OutOfMemoryException":   # duckdb's, without importing duckdb here
+            limit = os.environ.get("LEADS_MEMORY_LIMIT") or "the default"
+            err_console.print(f"[red]out of memory:[/red] the store's memory limit ({escape(limit)}) was reached; "
+                              "run again with a larger one, e.g. LEADS_MEMORY_LIMIT=4GB, and please report it "
+                              "(LEADS_DEBUG=1 shows where)", soft_wrap=True)
+            sys.exit(70)
         first = str(exc).splitlines()[0] if str(exc) else ""
         err_console.print(f"[red]internal error:[/red] {type(exc).__name__}: {escape(first)} "
                           "(set LEADS_DEBUG=1 for the traceback, and please report it)", soft_wrap=True)
