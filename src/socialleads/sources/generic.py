@@ -293,6 +293,9 @@ def _sql_str(s: str) -> str:
     return "'" + s.replace("'", "''") + "'"
 
 
+sql_str = _sql_str  # a SQL string literal (the platforms' columnar paths build SQL with it)
+
+
 def _csv_header(path: Path) -> tuple[str, list[str]]:
     """Delimiter (csv.Sniffer on the first 64 KiB) and header names; DuckDB's own sniffer gives up
     on a whole file because of one bad row, so the layout is read here and handed to it."""
@@ -507,6 +510,97 @@ def _text_view(con: duckdb.DuckDBPyConnection, line_no: Any, text: pa.Array, uni
 def record_sources(con: duckdb.DuckDBPyConnection, records: Iterator[dict[str, Any]]) -> Iterator[str]:
     """For records made by a platform reader: yields once per batch of `RECORD_BATCH` after creating
     view `src_v` over them as JSON text (`unit` 'record', `line_no` the record's number)."""
+    yield from mixed_sources(con, records)
+
+
+# ---------------------------------------------------------------- records built in SQL (platform fast paths)
+
+def _fields_of(spec: R.RecordSpec) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(R.ENVELOPE + spec.fields))
+
+
+def struct_type_sql(spec: R.RecordSpec) -> str:
+    """The DuckDB type of struct `j` for `spec`, as `_typed_rows` makes it from JSON text."""
+    return "STRUCT(" + ", ".join(f'"{f}" {"JSON" if f in R.JSON_FIELDS else "VARCHAR"}'
+                                 for f in _fields_of(spec)) + ")"
+
+
+def struct_pack_sql(spec: R.RecordSpec, **values: str) -> str:
+    """SQL: struct `j` of `spec` with the given field expressions (every other field NULL), typed exactly
+    as `_typed_rows` types it, so that rows made either way can be unioned."""
+    unknown = set(values) - set(_fields_of(spec))
+    if unknown:
+        raise ValueError(f"not fields of {spec.name}: {sorted(unknown)}")
+    parts = []
+    for f in _fields_of(spec):
+        t = "JSON" if f in R.JSON_FIELDS else "VARCHAR"
+        parts.append(f'"{f}" := ({values[f]})::{t}' if f in values else f'"{f}" := NULL::{t}')
+    return "struct_pack(" + ", ".join(parts) + ")"
+
+
+def rows_sql(spec: R.RecordSpec, rel: str) -> str:
+    """`route_sql`'s rows (line_no, j, t_<time>…, extra) from a relation of (line_no, j, extra)."""
+    times = "".join(f", try_cast(j.{f} AS TIMESTAMPTZ)::TIMESTAMP AS t_{f}" for f in spec.times)
+    return f"(SELECT line_no, j{times}, extra FROM {rel})"
+
+
+@dataclass(frozen=True)
+class RowsSource:
+    """A batch of records already built as typed structs (a platform's columnar path): `rows` maps a record
+    type to its rows for `route_sql`; `line_no` is the record's number, as for records from a reader."""
+    rows: dict[str, str]
+    table: str
+    unit: str = "record"
+
+
+def process_rows(con: duckdb.DuckDBPyConnection, rs: RowsSource, file: str, run_id: str, default_source: str,
+                 seq_base: int) -> int:
+    """Validate and stage one batch of struct records; returns the rows rejected (quarantined like the
+    records of `record_sources`, with the record as JSON for raw)."""
+    f = file.replace("'", "''")
+    bad = 0
+    for name, rows in rs.rows.items():
+        spec = R.SPECS[name]
+        table = "stg_" + spec.table
+        run_sql(con, route_sql(spec, "", run_id, default_source, seq_base, rows=rows))
+        n = _count(con, f"SELECT count(*) FROM {table} WHERE reason IS NOT NULL AND seq > {seq_base}")
+        if n:
+            bad += n
+            line = f"(s.seq - {seq_base})"
+            raw = f"left(json_merge_patch('{{}}', to_json(r.j))::VARCHAR, {RAW_LIMIT})"
+            run_sql(con, f"""INSERT INTO quarantine (run_id, file, line, place, record_type, reason, raw)
+                SELECT '{run_id}', '{f}', {line}, '{rs.unit} ' || {line}, '{name}', s.reason, {raw}
+                FROM {table} s JOIN {rows} r ON r.line_no = {line}
+                WHERE s.reason IS NOT NULL AND s.seq > {seq_base}
+                  AND NOT EXISTS (SELECT 1 FROM quarantine q WHERE q.file = '{f}' AND q.line = {line}
+                                  AND q.reason = s.reason)""")
+            run_sql(con, f"DELETE FROM {table} WHERE reason IS NOT NULL AND seq > {seq_base}")
+    return bad
+
+
+class Block:
+    """A run of records made in SQL that a reader's stream holds in their place (sources/fast_x.py):
+    `count` records, staged by `sources(n0)` with the numbers n0 + 1 … n0 + count."""
+    count: int
+
+    def sources(self, n0: int) -> Iterator[Any]:
+        raise NotImplementedError
+
+
+def json_str_sql(x: str) -> str:
+    """SQL: the string value of JSON `x`, NULL when it is not a JSON string."""
+    return f"CASE WHEN json_type({x}) = 'VARCHAR' THEN {x}->>'$' END"
+
+
+def distinct_sql(k: str) -> str:
+    """SQL: list `k` has no repeated element (JSON keys: the reader's json.loads keeps the last, DuckDB the first)."""
+    return f"len({k}) = len(list_distinct({k}))"
+
+
+def mixed_sources(con: duckdb.DuckDBPyConnection, items: Iterator[Any]) -> Iterator[Any]:
+    """`record_sources` for a reader whose stream also holds blocks of records made in SQL (an object with
+    `count` and `sources(n0)`, e.g. sources/fast_x.py `Block`): records and blocks are numbered on in
+    stream order, as if every record had come one by one."""
     n = 0
     buf: list[str] = []
 
@@ -518,9 +612,17 @@ def record_sources(con: duckdb.DuckDBPyConnection, records: Iterator[dict[str, A
         buf = []
         yield from _text_view(con, numbers, text, "record")
 
-    for rec in records:
-        buf.append(json.dumps(rec, ensure_ascii=False, default=str))
-        if len(buf) >= RECORD_BATCH:
+    for it in items:
+        if not isinstance(it, Block):
+            buf.append(json.dumps(it, ensure_ascii=False, default=str))
+            if len(buf) >= RECORD_BATCH:
+                yield from emit()
+            continue
+        if buf:
             yield from emit()
+        start, count = n, it.count
+        if count:
+            yield from it.sources(start)
+        n = start + count
     if buf:
         yield from emit()

@@ -12,7 +12,7 @@ import datetime as dt
 import json
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -286,6 +286,8 @@ def _stage(run: _Run, src: str | G.TypedSource, file: str, file_type: str | None
     con = run.con
     if isinstance(src, G.TypedSource):  # Parquet: staged from its typed columns, no JSON text
         run.s.quarantined += G.process_typed(con, src, file, run.s.run_id, source, run.seq_base)
+    elif isinstance(src, G.RowsSource):  # a platform's columnar path: records built as structs in SQL
+        run.s.quarantined += G.process_rows(con, src, file, run.s.run_id, source, run.seq_base)
     else:
         run.s.quarantined += G.process_batch(con, src, file, file_type, run.s.run_id, source, run.seq_base)
     if M.staged_rows(con) >= FLUSH_ROWS:
@@ -371,6 +373,26 @@ def import_path(store: Store, path: Path, *, fmt: str | None = None,
     return _import_generic(store, path, fmt=fmt, progress=progress, source=source)
 
 
+# The columnar paths (records built in SQL, same records as the Python readers): off for tests that compare.
+_FAST = True
+
+
+def _fast_sources(con: Any, path: Path, platform: F.FileFormat, reject: Callable[..., None]) -> Iterator[Any] | None:
+    """The batches of a columnar path for `platform` and `path`, or None (the Python reader is used)."""
+    if not _FAST:
+        return None
+    if platform.name == "bsky_jetstream":
+        from socialleads.sources import fast_jetstream
+        if fast_jetstream.applicable(path):
+            return fast_jetstream.jetstream_sources(con, path, reject)
+    if platform.name == "x_archive":
+        from socialleads.sources import fast_x
+        from socialleads.sources.platforms import x_archive
+        return G.mixed_sources(con, x_archive.read_archive(
+            path, reject, fast_part=lambda data, label, reader: fast_x.part(con, data, reader)))
+    return None
+
+
 def import_records(store: Store, path: Path, platform: F.FileFormat,
                    progress: Callable[[int, int], None] | None = None) -> ImportSummary:
     """Store the records a platform reader makes of `path` (validated and merged like a generic file)."""
@@ -394,7 +416,7 @@ def import_records(store: Store, path: Path, platform: F.FileFormat,
     if progress:
         progress(0, size)  # readers stream records, not bytes: the bar is filled when the export is read
     try:
-        for src in G.record_sources(con, platform.read(path, reject)):
+        for src in _fast_sources(con, path, platform, reject) or G.record_sources(con, platform.read(path, reject)):
             _stage(run, src, label, None, platform.name)
     except FormatError as exc:
         summary.refused.append(str(exc))

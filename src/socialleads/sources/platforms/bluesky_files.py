@@ -560,38 +560,51 @@ def _detect_jetstream(path: Path) -> bool:
             and b'"record_type"' not in first)
 
 
+def jetstream_event(ev: Any) -> tuple[bool, Any]:
+    """What one parsed Jetstream line is: (is it an event (has a did), what): `what` is a reject reason
+    (str), None (nothing to store), ("identity", did, handle) or ("op", did, operation, collection, rkey,
+    record, cid, when) for `_emit_op`. Shared by the reader and the columnar path (sources/fast_jetstream.py)."""
+    did = ev.get("did") if isinstance(ev, dict) else None
+    if not isinstance(did, str) or not did.startswith("did:"):
+        return False, "not a Jetstream event (no did)"
+    kind = ev.get("kind")
+    if kind == "commit":
+        c = ev.get("commit")
+        if not isinstance(c, dict) or not isinstance(c.get("collection"), str) or not c.get("rkey"):
+            return True, "commit event without commit.collection / rkey"
+        op = c.get("operation")  # the event time is only used by deletes
+        return True, ("op", did, op, c["collection"], str(c["rkey"]), c.get("record"), c.get("cid"),
+                      _us_time(ev.get("time_us")) if op == "delete" else None)
+    if kind == "identity":
+        ident = ev.get("identity") or {}
+        handle = ident.get("handle") if isinstance(ident, dict) else None
+        return True, ("identity", did, handle) if isinstance(handle, str) and handle else None
+    if kind == "account":
+        return True, None
+    return True, f"unknown event kind {str(kind)[:20]!r}"
+
+
 def _read_jetstream(path: Path, reject: Reject) -> Iterator[Record]:
     file = str(path)
     deletes = _Deletes()
     handles: set[tuple[str, str]] = set()
     good = 0
     for place, ev, line in json_lines(path, reject):
-        did = ev.get("did") if isinstance(ev, dict) else None
-        if not isinstance(did, str) or not did.startswith("did:"):
-            reject(file, place, "not a Jetstream event (no did)", line[:2000].decode("utf-8", "replace"))
-            continue
-        good += 1
-        kind = ev.get("kind")
         raw = lambda line=line: line[:2000].decode("utf-8", "replace")  # noqa: E731
-        if kind == "commit":
-            c = ev.get("commit")
-            if not isinstance(c, dict) or not isinstance(c.get("collection"), str) or not c.get("rkey"):
-                reject(file, place, "commit event without commit.collection / rkey", raw())
-                continue
-            op = c.get("operation")  # the event time is only used by deletes
-            yield from _emit_op(did, op, c["collection"], str(c["rkey"]), c.get("record"), c.get("cid"),
-                                _us_time(ev.get("time_us")) if op == "delete" else None,
-                                deletes, file, place, raw, reject)
-        elif kind == "identity":
-            ident = ev.get("identity") or {}
-            handle = ident.get("handle") if isinstance(ident, dict) else None
-            if isinstance(handle, str) and handle and (did, handle) not in handles:
+        is_event, what = jetstream_event(ev)
+        good += is_event
+        if isinstance(what, str):
+            reject(file, place, what, raw())
+        elif what is None:
+            continue
+        elif what[0] == "identity":
+            _, did, handle = what
+            if (did, handle) not in handles:
                 handles.add((did, handle))
                 yield {"record_type": "account", "platform": PLATFORM, "account_key": did, "handle": handle}
-        elif kind == "account":
-            continue
         else:
-            reject(file, place, f"unknown event kind {str(kind)[:20]!r}", raw())
+            _, did, op, collection, rkey, record, cid, when = what
+            yield from _emit_op(did, op, collection, rkey, record, cid, when, deletes, file, place, raw, reject)
     if good == 0 and path.stat().st_size > 0:
         raise FormatError(f"{path}: no Jetstream events in it (expected JSON lines with did, time_us, kind)")
 

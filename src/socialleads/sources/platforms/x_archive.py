@@ -829,7 +829,9 @@ def _csv_tweets(m: _Members, name: str, r: _Reader) -> Iterator[Record]:
         yield from r.tweet(t, label, f"line {start}", grailbird=True, escaped=False)
 
 
-def read_archive(path: Path, reject: Reject) -> Iterator[Record]:
+def read_archive(path: Path, reject: Reject, fast_part: Any = None) -> Iterator[Record]:
+    """The archive's records. `fast_part(data, label, reader)` (sources/fast_x.py) may take a tweets part whole:
+    it returns an object that the importer stages in its place (the same records, made in SQL), or None."""
     m = _Members(path, reject)
     try:
         lay = _Layout(m, reject)
@@ -857,6 +859,10 @@ def read_archive(path: Path, reject: Reject) -> Iterator[Record]:
         for t in TWEET_TYPES:
             for name in lay.parts.get(t, []):
                 label = m.label(name)
+                block = _fast_block(fast_part, m, name, label, r)
+                if block is not None:
+                    yield block
+                    continue
                 for i, item in _items_of(m, name, reject):
                     yield from r.tweet(item, label, f"item {i}")
         for name in lay.parts.get("deletedTweets", []):
@@ -881,6 +887,16 @@ def read_archive(path: Path, reject: Reject) -> Iterator[Record]:
                     yield from r.follow(item, wrapper, label, f"item {i}")
     finally:
         m.close()
+
+
+def _fast_block(fast_part: Any, m: _Members, name: str, label: str, r: _Reader) -> Any:
+    if fast_part is None:
+        return None
+    try:
+        data = m.read(name)
+    except FormatError:
+        return None          # the item loop reports it
+    return fast_part(data, label, r)
 
 
 def _first_tweet_id(m: _Members, lay: _Layout, reject: Reject) -> str | None:
