@@ -173,3 +173,19 @@ def test_window_literals_are_utc_on_spark(spark, world):
     w_duck = window_for(tables_for(store), 90)
     w_spark = window_for(spark_tables(spark, root), 90)
     assert w_duck == w_spark and w_duck.end.tzinfo == dt.UTC
+
+
+def test_import_straight_to_parquet_gives_the_same_audience_on_spark(spark, world, tmp_path):
+    """`leads import --to-parquet`: a dataset made with no workspace store, read by Spark, gives the audience
+    figures of the workspace import of the same input (and a second import of it changes nothing)."""
+    from socialleads.engine.dataset_import import import_to_dataset
+    from socialleads.engine.spark import spark_tables
+
+    store, config, owner, root = world
+    lake = tmp_path / "lake"
+    import_to_dataset(root.parent / "sim", lake)
+    import_to_dataset(root.parent / "sim", lake)
+    duck = scorecard_and_series(store, owner, config, series=False)["scorecard"]["audience"]
+    alone = scorecard_and_series(None, owner, config, series=False, tables=spark_tables(spark, lake))["scorecard"]
+    assert duck["followers"] > 0
+    assert_same(duck, alone["audience"], "audience")

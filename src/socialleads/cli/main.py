@@ -126,6 +126,9 @@ def import_(
     path: Annotated[Path | None, typer.Argument(help="A file or a folder in a supported format.")] = None,
     fmt: Annotated[str | None, typer.Option("--format", help="Force a format (see --list-formats).")] = None,
     list_formats: Annotated[bool, typer.Option("--list-formats", help="List the formats and exit.")] = False,
+    to_parquet: Annotated[Path | None, typer.Option("--to-parquet", help="Import straight into this Parquet "
+                          "dataset (what --engine spark reads) instead of the workspace: new records are "
+                          "appended as new files; no workspace needed.")] = None,
     as_json: JsonOpt = False,
     workspace: WorkspaceOpt = None,
 ) -> None:
@@ -148,6 +151,9 @@ def import_(
         raise LeadsError("leads import: give a PATH to import (or --list-formats)")
     if not path.exists():
         raise LeadsError(f"{path}: no such file or folder")
+    if to_parquet is not None:
+        _import_to_parquet(path, to_parquet, fmt, as_json)
+        return
     with open_workspace(workspace) as ws:
         with progress_bar(f"import {path.name}", unit="bytes", quiet=as_json) as update:
             summary = import_path(ws.store, path, fmt=fmt, progress=update)
@@ -170,6 +176,30 @@ def import_(
     if summary.refused:
         raise typer.Exit(2)
     if summary.quarantined:
+        raise typer.Exit(3)
+
+
+def _import_to_parquet(path: Path, root: Path, fmt: str | None, as_json: bool) -> None:
+    from socialleads.engine.dataset_import import import_to_dataset
+
+    with progress_bar(f"import {path.name}", unit="bytes", quiet=as_json) as update:
+        out = import_to_dataset(path, root, fmt=fmt, progress=update)
+    if as_json:
+        print_json(out)
+    else:
+        tables = out["dataset"]["tables"]
+        console.print(f"Imported {out['posts']:,} posts, {out['accounts']:,} accounts, {out['interactions']:,} "
+                      f"interactions into the dataset {root} in {out['seconds']:.1f} s (appended: "
+                      + (", ".join(f"{t} {a['appended']:,}" for t, a in tables.items()) or "nothing") + ")",
+                      soft_wrap=True)
+    for msg in out.get("refused") or []:
+        err_console.print(f"[red]refused[/red] {escape(msg)}", soft_wrap=True)
+    if out["quarantined"]:
+        err_console.print(f"[yellow]{out['quarantined']:,} record(s) quarantined[/yellow]: see "
+                          f"{root / '_quarantine'}", soft_wrap=True)
+    if out.get("refused"):
+        raise typer.Exit(2)
+    if out["quarantined"]:
         raise typer.Exit(3)
 
 
