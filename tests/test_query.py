@@ -242,3 +242,15 @@ def test_regex_metacharacters_are_literal(hand):
     assert keys(hand, "over.ated") == set()
     assert keys(hand, '"overrated."') == {"p02"}
     assert keys(hand, "up$") == set()
+
+
+def test_literal_guards_never_change_a_match(hand, monkeypatch):
+    """The substring guards in front of the regexes (query._guarded) only skip texts that cannot match:
+    every query of the operator table gives the same posts with the guards switched off."""
+    from socialleads.listen import query as Q
+
+    guarded = {q: keys(hand, q) for q, _ in CASES}
+    assert "CASE WHEN contains(" in Q.compile_query('voltwise OR "heat pump" OR #solar OR @bob')
+    monkeypatch.setattr(Q, "_guarded", lambda groups, expr: expr)
+    assert "CASE WHEN contains(" not in Q.compile_query('voltwise OR "heat pump" OR #solar OR @bob')
+    assert {q: keys(hand, q) for q, _ in CASES} == guarded
