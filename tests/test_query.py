@@ -250,7 +250,7 @@ def test_literal_guards_never_change_a_match(hand, monkeypatch):
     from socialleads.listen import query as Q
 
     guarded = {q: keys(hand, q) for q, _ in CASES}
-    assert "CASE WHEN contains(" in Q.compile_query('voltwise OR "heat pump" OR #solar OR @bob')
+    assert "CASE WHEN (contains(" in Q.compile_query('voltwise OR "heat pump" OR #solar OR @bob')
     monkeypatch.setattr(Q, "_guarded", lambda groups, expr: expr)
-    assert "CASE WHEN contains(" not in Q.compile_query('voltwise OR "heat pump" OR #solar OR @bob')
+    assert "CASE WHEN (contains(" not in Q.compile_query('voltwise OR "heat pump" OR #solar OR @bob')
     assert {q: keys(hand, q) for q, _ in CASES} == guarded
