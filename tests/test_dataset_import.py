@@ -109,3 +109,18 @@ def test_cli_to_parquet_and_refusals(world, tmp_path):
     assert "Traceback" not in r.stderr and (other / "notes.txt").read_text() == "mine"
     with pytest.raises(DatasetError):
         import_to_dataset(world, other)
+
+
+def test_an_archive_owner_is_reported(tmp_path):
+    """An X archive's own account is the owner's: with no workspace to add it to, the import names it."""
+    arch = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "twitter" / "x_archive_2020_tweet_js"
+    if not arch.exists():
+        pytest.skip("../shared fixtures not present")
+    r = leads("import", str(arch), "--to-parquet", str(tmp_path / "lake"), "--json")
+    assert r.returncode in (0, 3), r.stderr
+    owners = json.loads(r.stdout)["owner_accounts"]
+    assert len(owners) == 1 and owners[0]["platform"] == "x" and owners[0]["account_key"].startswith("x:")
+    con = duckdb.connect()
+    flagged = con.execute(f"SELECT account_key FROM {_dataset_rel(tmp_path / 'lake', 'accounts')} "
+                          "WHERE is_owner").fetchall()
+    assert [k for (k,) in flagged] == [owners[0]["account_key"]]

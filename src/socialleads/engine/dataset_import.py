@@ -134,7 +134,8 @@ def import_to_dataset(path: Path | str, root: Path | str, *, fmt: str | None = N
                       progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
     """Import `path` into the Parquet dataset `root` (created when missing or empty). Returns the import's
     summary (`ImportSummary.to_json()`, counting what the input held) with ``dataset``: per table the
-    rows appended and those already in the dataset, and ``quarantined`` including refused deletes."""
+    rows appended and those already in the dataset, ``quarantined`` including refused deletes, and
+    ``owner_accounts``: the accounts the input marks as its owner's (an archive's own account)."""
     from socialleads.sources.importer import import_path
     from socialleads.store import open_store
 
@@ -162,6 +163,8 @@ def import_to_dataset(path: Path | str, root: Path | str, *, fmt: str | None = N
                 run_sql(store.con, f"COPY {table} TO {_q(target / f'part-{run}.parquet')} "
                                    "(FORMAT parquet, COMPRESSION zstd)")
         schema_version = store.schema_version
+        owners = [{"account_key": k, "platform": p, "handle": h} for k, p, h in store.con.execute(
+            "SELECT account_key, platform, handle FROM accounts WHERE is_owner ORDER BY account_key").fetchall()]
     finally:
         store.close()
         for p in scratch.glob(f"{run}*"):
@@ -191,6 +194,7 @@ def import_to_dataset(path: Path | str, root: Path | str, *, fmt: str | None = N
     out["quarantined"] = int(out.get("quarantined", 0)) + refused
     out["complete"] = bool(out.get("complete")) and not refused
     out["dataset"] = {"root": str(root), "run": run, "tables": appended}
+    out["owner_accounts"] = owners   # an archive's own account: declare it in a workspace's leads.toml to score it
     return out
 
 
