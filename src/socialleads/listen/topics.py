@@ -6,10 +6,10 @@ The default method needs no torch (LSA + k-means, as in the classic topic-cluste
 1. **Vocabulary** from a sample of the posts (URLs and @handles removed): words of ≥ 2 characters that
    start with a letter (and single CJK characters), not stop words, in ≥ ``min_df`` posts and in at most
    half of them, the ``max_terms`` most frequent kept.
-2. **Counts** are made with the sentiment scorer's vectorized tokenizer
-   (``socialleads.listen.sentiment._token_hashes``): every token of a batch is hashed with array
-   operations and looked up in the vocabulary's sorted hashes (``searchsorted``) — no Python loop per
-   post, so assigning a million posts is a handful of numpy calls per batch.
+2. **Counts** are made with pyarrow kernels only (`tokens`: lower-case, URLs and @handles removed,
+   CJK characters one token each, split on white space, punctuation trimmed) and looked up in the
+   vocabulary with ``pyarrow.compute.index_in`` — no Python loop per post, so assigning a million posts
+   is a handful of array calls per batch.
 3. **TF-IDF** (sublinear tf, smoothed idf, rows L2-normalized) → **TruncatedSVD** (LSA, ≤ 100 dims,
    rows re-normalized) → **k-means** (scikit-learn ``KMeans`` on small samples, ``MiniBatchKMeans`` on
    large ones) with k = ``k`` or ≈ √(n / 50) clamped to 2..40.
