@@ -27,9 +27,10 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
+from socialleads.classify.stage import TL_SHARE
 from socialleads.engage.inbox import data_end, inbox
 
-TL_TARGET = 0.30
+TL_TARGET = TL_SHARE   # the stage of influence's threshold: one target for both
 PROMO_MAX = 0.30
 TOP_SHARE = 0.05
 WELCOME_DAYS = 7
@@ -67,7 +68,10 @@ def _inbox_rules(store: Any, owners: list[str], config: Any, now: dt.datetime) -
     questions = [i for i in items if i["is_question"]]
     if questions:
         top = [i for i in questions if p95 is not None and i["followers"] >= p95 and i["followers"] > 0]
-        ev = (f"{len(questions)} inbound questions have no reply from you"
+        days = int(getattr(config, "window_days", None) or 90)
+        recent = sum(1 for i in questions if i["age_hours"] is not None and i["age_hours"] <= days * 24)
+        ev = (f"{len(questions)} inbound questions have no reply from you ({recent} of them in the last "
+              f"{days} days, the scorecard's window; the rest are older)"
               + (f", {len(top)} from accounts in your top {TOP_SHARE:.0%} by followers" if top else ""))
         out.append(_action(
             "answer_questions",

@@ -79,7 +79,9 @@ def stage_command(as_json: JsonOpt = False, workspace: WorkspaceOpt = None) -> N
         print_json(st)
         return
     if not st.get("available", True):
-        console.print(f"[bold]stage of influence[/bold]: {st['reason']}")
+        from rich.markup import escape
+
+        console.print(f"[bold]stage of influence[/bold]: {escape(str(st['reason']))}")
         return
     console.print(f"[bold]{st['stage']}[/bold]  (rule: {st['rule']})")
     for group, checks in st["checks"].items():
@@ -121,7 +123,7 @@ def coach_command(
     for a in actions:
         console.print(f"[bold]{a['rank']}. {escape(a['action'])}[/bold]")
         console.print(f"   {escape(a['metric'])}: {a['value']} vs target {a['target']} — {escape(a['evidence'])}")
-        for t in a["targets"][:5]:
+        for t in a["targets"]:   # the coach lists at most classify.coach.MAX_TARGETS
             who = t.get("handle") or t.get("account_key") or t.get("topic") or ""
             console.print(f"   · {escape(str(who))} {escape(str(t.get('post_key') or ''))} "
                           f"{escape((t.get('text') or '')[:80])}")

@@ -194,8 +194,8 @@ def _import_to_parquet(path: Path, root: Path, fmt: str | None, as_json: bool) -
                       soft_wrap=True)
     for acc in out.get("owner_accounts") or []:
         err_console.print(f"owner account in this input: {escape(acc['account_key'])} ({acc['platform']}"
-                          f"{', ' + escape(acc['handle']) if acc.get('handle') else ''}) — declare it under [owner] "
-                          "in the leads.toml you score the dataset with", soft_wrap=True)
+                          f"{', ' + escape(acc['handle']) if acc.get('handle') else ''}) — declare it under "
+                          "\\[\\[owner.accounts]] in the leads.toml you score the dataset with", soft_wrap=True)
     for msg in out.get("refused") or []:
         err_console.print(f"[red]refused[/red] {escape(msg)}", soft_wrap=True)
     if out["quarantined"]:

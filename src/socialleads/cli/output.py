@@ -233,12 +233,14 @@ def audience_table(a: dict[str, Any], name: str) -> Table:
 
 
 def _strip(reason: str) -> str:
-    """'not available: X' → 'X' (the value column already says it is not available)."""
-    r = reason.strip()
+    """'not available: X' → 'X' (the value column already says it is not available), escaped for Rich
+    markup (a reason may name a leads.toml table such as [owner], which Rich would take for a style)."""
+    r = str(reason).strip()
     for prefix in ("not available from these sources: ", "not available yet: ", "not available: "):
         if r.startswith(prefix):
-            return r[len(prefix):]
-    return r
+            r = r[len(prefix):]
+            break
+    return escape(r)
 
 
 BLOCKS = " ▏▎▍▌▋▊▉█"
