@@ -208,3 +208,26 @@ def test_cli(world, tmp_path: Path) -> None:
     for cmd in (["experiment", "list"], ["activate", "--json"], ["what-works"]):
         r = CliRunner().invoke(app, [*cmd, "-w", str(ws)])
         assert r.exit_code == 0, r.output
+
+
+def test_a_conversion_counts_for_the_campaign_of_its_click(tmp_path) -> None:
+    """A visitor clicks a 'spring' link of an owner post, then converts on a page without UTM tags: the
+    conversion is the post's (by the visitor's click) and so the 'spring' campaign's, per post and per
+    campaign alike (the review found per_campaign counting it under the conversion's own, absent campaign)."""
+    s = open_store(None)
+    run_sql(s.con, "INSERT INTO accounts (account_key, platform, handle, is_owner) VALUES ('x:o', 'x', 'o', TRUE)")
+    run_sql(s.con, """INSERT INTO posts (post_key, platform, author_key, kind, created_at, text, source)
+        VALUES ('x:p1', 'x', 'x:o', 'original', TIMESTAMP '2026-03-01 10:00:00',
+                'New: https://shop.example.com/a?utm_source=x&utm_campaign=spring&utm_content=p1', 'test')""")
+    run_sql(s.con, """INSERT INTO post_entities (post_key, etype, value) VALUES
+        ('x:p1', 'link', 'https://shop.example.com/a?utm_source=x&utm_campaign=spring&utm_content=p1')""")
+    run_sql(s.con, """INSERT INTO clicks (click_key, occurred_at, url, utm_source, utm_campaign, utm_content,
+        visitor_key, source) VALUES ('c1', TIMESTAMP '2026-03-01 11:00:00',
+        'https://shop.example.com/a?utm_source=x&utm_campaign=spring&utm_content=p1', 'x', 'spring', 'p1', 'v1',
+        'test')""")
+    run_sql(s.con, """INSERT INTO conversions (conversion_key, occurred_at, visitor_key, url, goal, value, source)
+        VALUES ('k1', TIMESTAMP '2026-03-01 12:00:00', 'v1', 'https://shop.example.com/thanks', 'order', 30, 'test')""")
+    att = attribution(s.con, ["x:o"])
+    assert [(r["post_key"], r["clicks"], r["conversions"]) for r in att["top_posts"]] == [("x:p1", 1, 1)]
+    assert [(c["campaign"], c["clicks"], c["conversions"]) for c in att["per_campaign"]] == [("spring", 1, 1)]
+    s.close()

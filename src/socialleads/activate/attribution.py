@@ -7,7 +7,8 @@ A click is attributed, in this order (`method`):
    that carried a link with the same normalized URL (links.normalized_sql) or the same utm_campaign;
 4. otherwise unattributed.
 A conversion goes to the post of the same visitor's latest attributed click at or before it within
-the lookback; failing that, by its own utm_content / URL / campaign as a click would.
+the lookback (and, per campaign, to that click's campaign); failing that, by its own utm_content / URL /
+campaign as a click would.
 
 CTR = clicks ÷ impressions when metrics snapshots carry impressions (none of the supported sources
 do yet), else clicks ÷ followers at post time — `ctr_basis` says which.
@@ -73,11 +74,14 @@ def _build(con: Any, owner_keys: list[str], lookback_days: int) -> None:
         "conversions", "conversion_key", "occurred_at", "NULL::VARCHAR"))
     run_sql(con, f"""CREATE OR REPLACE TEMP TABLE act_conversions AS
         WITH v AS (SELECT c.conversion_key AS k, c.occurred_at AS t, c.visitor_key, c.value, c.goal FROM conversions c),
-        ac AS (SELECT visitor_key, t AS click_t, post_key FROM act_clicks
+        ac AS (SELECT visitor_key, t AS click_t, post_key, utm_campaign AS click_campaign FROM act_clicks
                WHERE post_key IS NOT NULL AND visitor_key IS NOT NULL),
-        j AS (SELECT v.*, ac.post_key AS click_post, ac.click_t FROM v
+        j AS (SELECT v.*, ac.post_key AS click_post, ac.click_t, ac.click_campaign FROM v
               ASOF LEFT JOIN ac ON v.visitor_key = ac.visitor_key AND v.t >= ac.click_t)
-        SELECT j.k, j.t, j.value, j.goal, j.visitor_key, o.utm_campaign,
+        SELECT j.k, j.t, j.value, j.goal, j.visitor_key,
+               -- the campaign of the click the conversion is attributed to (per-campaign figures count a
+               -- conversion where its click counts), else the conversion's own
+               CASE WHEN j.click_t >= j.t - {lb} THEN j.click_campaign ELSE o.utm_campaign END AS utm_campaign,
                CASE WHEN j.click_t >= j.t - {lb} THEN j.click_post ELSE o.post_key END AS post_key,
                CASE WHEN j.click_t >= j.t - {lb} THEN 'visitor_click' ELSE o.method END AS method
         FROM j JOIN act_conv_own o ON o.k = j.k""")
