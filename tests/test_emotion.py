@@ -32,7 +32,7 @@ def test_shipped_model_beats_baselines_on_test():
     pred = emotion_proba(text).argmax(axis=1)
     maj = np.full(len(y), 1)  # joy, the majority class of train
     f_model, f_maj, f_lex = macro_f1(y, pred), macro_f1(y, maj), macro_f1(y, lexicon_predict(text))
-    # measured 0.607 vs 0.141 (majority) and 0.402 (seed lexicon)
+    # measured 0.612 vs 0.141 (majority) and 0.402 (seed lexicon)
     assert f_model > 0.55 and f_model > f_lex + 0.1 and f_model > f_maj + 0.3
 
 

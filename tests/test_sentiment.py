@@ -17,7 +17,7 @@ TEST_SPLIT = DATA / "tweeteval" / "sentiment" / "test_text.txt"
 # VADER's macro-F1 on the TweetEval sentiment test split (12,284 tweets), measured by
 # `python benchmarks/bench_sentiment.py` with vaderSentiment 3.3.2 (compound >= 0.05 positive, <= -0.05
 # negative) on 2026-11-22: macro-F1 0.5288, macro-recall 0.5700, 17.3 k texts/s (default: 0.5792,
-# 0.5906, 232 k texts/s in the same run).
+# 0.5906, 232 k texts/s in the same run; since 2026-12-06, '!' not a feature: 0.5742, 0.5878).
 VADER_MACRO_F1 = 0.5288
 
 
@@ -137,3 +137,12 @@ def test_beats_vader_on_tweeteval_test():
     labels, _ = score_texts(texts)
     f1 = macro_f1(y, np.searchsorted(S.LABELS, labels))
     assert f1 > VADER_MACRO_F1 + 0.02, f1
+
+
+def test_exclamation_marks_do_not_flip_a_complaint():
+    """'!' intensifies, it is not praise: complaints ending in '!' stay negative and the mark itself changes
+    nothing (the review found "awful!!" and "I hate this!!!" scored positive when '!' was a learnt word)."""
+    texts = ["awful", "awful!!", "terrible product!!", "I hate this!!!", "broken again!", "great", "great!!"]
+    labels, scores = score_texts(texts)
+    assert list(labels[:5]) == ["negative"] * 5 and list(labels[5:]) == ["positive"] * 2
+    assert scores[0] == pytest.approx(scores[1]) and scores[5] == pytest.approx(scores[6])

@@ -174,11 +174,26 @@ def _negator_hashes() -> np.ndarray:
     return np.unique(h)
 
 
+#: Tokens that are not features: an exclamation mark intensifies whatever the text says (VADER treats
+#: it so) but learnt as a word it carried the training tweets' cheer — "awful!!" scored positive.
+NON_FEATURES = ("!",)
+
+
+@lru_cache(maxsize=1)
+def _non_feature_hashes() -> np.ndarray:
+    _, h = _token_hashes(NON_FEATURES)
+    return np.unique(h)
+
+
 def _parts(texts: Sequence[str], bits: int, lex: np.ndarray | None
            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(row, column, row scale, lexicon features): the hashed features as coordinates."""
+    """(row, column, row scale, lexicon features): the hashed features as coordinates (NON_FEATURES
+    tokens left out, so no unigram or bigram is made of them)."""
     n = len(texts)
     doc, h = _token_hashes(texts)
+    if len(h):
+        keep = ~np.isin(h, _non_feature_hashes())
+        doc, h = doc[keep], h[keep]
     same = doc[1:] == doc[:-1]
     with np.errstate(over="ignore"):
         h2 = (h[:-1] * _BIGRAM + h[1:]) * _MIX
