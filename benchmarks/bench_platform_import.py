@@ -7,7 +7,8 @@ Both inputs are made by repeating real fixture items with new ids (and new times
   * Jetstream: ../shared/fixtures/bluesky/jetstream_corpus/expected_v1.jsonl, every commit with a new
     rkey per copy; a copy's deletes name creates of the copy before it (so they resolve), time_us grows.
 
-Each import runs `leads import` in its own process under /usr/bin/time -v (peak RSS of that process).
+Each import runs `leads import` in its own process under /usr/bin/time -v (peak RSS and CPU seconds of that
+process: on the shared machine the CPU time is the steadier figure).
 
 Both go through the columnar paths (sources/fast_jetstream.py, sources/fast_x.py: records built in DuckDB,
 staged as typed structs; the Python readers stay the reference, tests/test_fast_import.py). Measured on the
@@ -22,6 +23,8 @@ The 50 k items/s target is not reached. Jetstream: mapping a batch in SQL is ~45
 and merging the rest. X: tweets.js is one JS array and is read whole, as the Python reader reads it (peak
 RSS ~1.5 GB for 145 MB of tweets); DuckDB parses it on one thread (~1 s), the per-tweet SQL takes ~2-3 s,
 staging and merging ~2 s.
+
+Later figures (issue 3, before / after in one session): docs/performance.md "Platform imports (issue 3)".
 
     python benchmarks/bench_platform_import.py                    # 100 k tweets, 1 M events
     python benchmarks/bench_platform_import.py --tweets 10000 --events 100000   # a small run
@@ -111,12 +114,14 @@ def run_import(ws: Path, src: Path) -> dict:
                         "--json", "--workspace", str(ws)], capture_output=True, text=True)
     seconds = time.perf_counter() - t
     rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", p.stderr)
+    cpu = sum(float(x) for x in re.findall(r"(?:User|System) time \(seconds\): ([0-9.]+)", p.stderr))
     try:
         summary = json.loads(p.stdout[p.stdout.index("{"):])
     except ValueError:
         summary = {}
         print(p.stdout[-2000:], p.stderr[-2000:], file=sys.stderr)
     return {"seconds": round(seconds, 2), "import_seconds": summary.get("seconds"),
+            "cpu_seconds": round(cpu, 2),
             "peak_rss_mib": round(int(rss.group(1)) / 1024) if rss else None, "exit": p.returncode,
             "posts": summary.get("posts"), "interactions": summary.get("interactions"),
             "quarantined": summary.get("quarantined")}
@@ -139,10 +144,11 @@ def main() -> None:
         n = make_jetstream(a.tmp / "jetstream.jsonl", a.events)
         r = run_import(a.tmp / "ws_js", a.tmp / "jetstream.jsonl")
         rows.append({"input": "jetstream", "items": n, **r})
-    print(f"{'input':<10} {'items':>9} {'seconds':>8} {'items/s':>9} {'peak MiB':>9} {'exit':>4}  stored")
+    print(f"{'input':<10} {'items':>9} {'seconds':>8} {'items/s':>9} {'cpu s':>7} {'peak MiB':>9} {'exit':>4}  stored")
     for r in rows:
         rate = r["items"] / r["seconds"] if r["seconds"] else 0
-        print(f"{r['input']:<10} {r['items']:>9} {r['seconds']:>8} {rate:>9.0f} {r['peak_rss_mib']!s:>9} "
+        print(f"{r['input']:<10} {r['items']:>9} {r['seconds']:>8} {rate:>9.0f} {r['cpu_seconds']:>7} "
+              f"{r['peak_rss_mib']!s:>9} "
               f"{r['exit']:>4}  posts={r['posts']} interactions={r['interactions']} "
               f"quarantined={r['quarantined']}")
     print(json.dumps(rows))

@@ -182,3 +182,29 @@ def test_files_not_in_the_format_are_refused_whole(store, tmp_path, name, conten
 def test_missing_path_is_an_error(store, tmp_path):
     with pytest.raises(FormatError, match="no such file"):
         import_path(store, tmp_path / "nope.jsonl")
+
+
+def test_automatic_checkpoints_are_held_back_during_an_import_and_restored_after(store, monkeypatch):
+    """While an import stages, DuckDB's checkpoint threshold is IMPORT_CHECKPOINT_THRESHOLD (not the 16 MiB
+    default that recompresses the staging tables every few batches); the caller's value is back after."""
+    def setting():
+        return q(store, "SELECT current_setting('checkpoint_threshold')")[0][0]
+
+    store.con.execute("SET checkpoint_threshold = '64MiB'")
+    before = setting()
+    seen = []
+    real = importer.G.process_batch
+
+    def spy(*args, **kwargs):
+        seen.append(setting())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(importer.G, "process_batch", spy)
+    s = import_path(store, DATA / "mixed.jsonl")
+    assert s.quarantined == 0 and seen
+    assert before != seen[0] and set(seen) == {seen[0]}
+    assert setting() == before           # restored once the import is done
+    store.con.execute(f"SET checkpoint_threshold = '{importer.IMPORT_CHECKPOINT_THRESHOLD}'")
+    assert seen[0] == setting()          # the import's value, as DuckDB prints it
+    store.con.execute("SET checkpoint_threshold = '64MiB'")
+    assert setting() == before

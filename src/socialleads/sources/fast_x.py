@@ -53,6 +53,9 @@ _TWEET = json.dumps({f: "JSON" for f in (
 
 _LISTS = ["$.entities", "$.extended_entities", "$.entities.user_mentions", "$.entities.hashtags",
           "$.entities.symbols", "$.entities.urls", "$.entities.media", "$.extended_entities.media"]
+# every JSON type a tweet's checks need, from one parse: the item, its `tweet`, the lists of a bare tweet, the
+# lists of a wrapped one (each json_* call on the item's text parses it again)
+_TOP = ["$", "$.tweet", *_LISTS, *[("$.tweet" + p[1:]) for p in _LISTS]]
 
 
 def _none(x: str) -> str:
@@ -112,14 +115,14 @@ def _items_sql() -> str:
     wrapped = "wrapped"
     return f"""
     CREATE OR REPLACE TEMP TABLE fx_t AS
-    WITH v AS (SELECT idx, item, json_type(item, ['$', '$.tweet']) AS top FROM fx_items),
-    w AS (SELECT idx, item, top[1] = 'OBJECT' AS obj, coalesce(top[2] = 'OBJECT', FALSE) AS wrapped FROM v),
-    e AS (SELECT idx, obj, CASE WHEN obj THEN json_keys(item) END AS k1,
-            CASE WHEN NOT obj THEN NULL WHEN {wrapped} THEN json_keys(item, '$.tweet') ELSE json_keys(item) END AS k2,
+    WITH v AS (SELECT idx, item, json_type(item, {_TOP}) AS top FROM fx_items),
+    w AS (SELECT idx, item, top, top[1] = 'OBJECT' AS obj, coalesce(top[2] = 'OBJECT', FALSE) AS wrapped FROM v),
+    x AS (SELECT idx, obj, wrapped, top, CASE WHEN obj THEN json_keys(item, ['$', '$.tweet']) END AS keys,
             CASE WHEN NOT obj THEN NULL WHEN {wrapped} THEN json_transform(item, '{{"tweet": {_TWEET}}}').tweet
-                 ELSE json_transform(item, '{_TWEET}') END AS e,
-            CASE WHEN NOT obj THEN NULL WHEN {wrapped} THEN json_type(item, {[("$.tweet" + p[1:]) for p in _LISTS]})
-                 ELSE json_type(item, {_LISTS}) END AS ty FROM w)
+                 ELSE json_transform(item, '{_TWEET}') END AS e FROM w),
+    e AS (SELECT idx, obj, keys[1] AS k1, CASE WHEN {wrapped} THEN keys[2] ELSE keys[1] END AS k2, e,
+            CASE WHEN NOT obj THEN NULL WHEN {wrapped} THEN top[{3 + len(_LISTS)}:] ELSE top[3:{2 + len(_LISTS)}] END
+              AS ty FROM x)
     SELECT idx, e AS j, coalesce(obj AND {_uniq("k1")} AND {_uniq("k2")}
         AND regexp_matches(coalesce({_s("e.id_str")}, ''), '{_DIGITS}')
         AND regexp_matches(coalesce({_s("e.created_at")}, ''), '{_TIME}')
@@ -258,16 +261,14 @@ def part(con: duckdb.DuckDBPyConnection, data: bytes, reader: Any) -> Block | No
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         return None
+    # DuckDB scans a temp table of < 122,880 rows on one thread, Arrow batches on all: the items are handed
+    # back as small Arrow batches for the heavy per-tweet queries (straight from the parse: no temp table)
     try:   # the body starts with [ and ends with ]: when it is JSON, it is an array
-        run_sql(con, """CREATE OR REPLACE TEMP TABLE fx_items AS SELECT unnest(l) AS item,
-            unnest(generate_series(0, len(l) - 1)) AS idx FROM (SELECT json_extract(?, '$[*]') AS l)""", [text])
+        items = con.sql("""SELECT unnest(generate_series(0, len(l) - 1)) AS idx, unnest(l)::VARCHAR AS item
+            FROM (SELECT json_extract(?, '$[*]') AS l)""", params=[text]).to_arrow_table()
     except duckdb.Error:
         return None                                  # not JSON: the reader splits it into items
     del text, body
-    # DuckDB scans a temp table of < 122,880 rows on one thread, Arrow batches on all: the items are handed
-    # back as small Arrow batches for the heavy per-tweet queries
-    items = con.sql("SELECT idx, item::VARCHAR AS item FROM fx_items").to_arrow_table()
-    run_sql(con, "DROP TABLE fx_items")
     con.register("fx_items", pa.Table.from_batches(items.to_batches(max_chunksize=SCAN_ROWS // 4)))
     try:
         run_sql(con, _items_sql())

@@ -90,18 +90,19 @@ def _one(con: duckdb.DuckDBPyConnection, sql: str) -> int:
 def merge_table(con: duckdb.DuckDBPyConnection, m: TableMerge) -> tuple[int, int, int]:
     """Merge stg_<table> into <table>; returns (rows staged after dedup, new rows, updated rows)."""
     stg = staging_name(m)
-    if _one(con, f"SELECT count(*) FROM {stg}") == 0:
-        return 0, 0, 0
     part = ", ".join(m.key)
-    dups = _one(con, f"SELECT count(*) - count(DISTINCT ({part})) FROM {stg}") if len(m.key) > 1 else \
-        _one(con, f"SELECT count(*) - count(DISTINCT {part}) FROM {stg}")
-    if dups:  # first occurrence wins (input order)
+    # one pass: the rows staged and their distinct keys (a NULL key is not counted: such rows go the dedup way)
+    total, distinct = con.execute(f"SELECT count(*), count(DISTINCT {'(' + part + ')' if len(m.key) > 1 else part}) "
+                                  f"FROM {stg}").fetchall()[0]
+    if not total:
+        return 0, 0, 0
+    if total > distinct:  # first occurrence wins (input order)
         run_sql(con, f"CREATE OR REPLACE TEMP TABLE stg_dedup AS SELECT {', '.join(m.columns)} FROM {stg} "
                      f"QUALIFY row_number() OVER (PARTITION BY {part} ORDER BY seq) = 1")
         source = "stg_dedup"
+        staged = _one(con, "SELECT count(*) FROM stg_dedup")
     else:  # the usual case: no copy, the staging table is the source
-        source = stg
-    staged = _one(con, f"SELECT count(*) FROM {source}")
+        source, staged = stg, int(total)
     cols = ", ".join(m.columns)
     updated = 0
     if m.keyed:
