@@ -9,6 +9,10 @@ measures its ceiling alone: it sends as fast as it can and a bare websockets cli
 
     python benchmarks/bench_live.py [RATE] [SECONDS] [BURSTS]
     python benchmarks/bench_live.py --server-only [SECONDS]
+
+Environment: BENCH_LIVE_IMPL=path/to/live.py runs an earlier version of the pipeline in the same conditions;
+BENCH_SQL_MAP=1 maps the frames in SQL (ListenConfig.sql_map); BENCH_BATCH_MS sets --batch-ms. The output also gives the listener's CPU
+seconds (all its threads) and the 1-minute load average at the end.
 """
 
 from __future__ import annotations
@@ -173,6 +177,11 @@ def _live_module():
     return mod
 
 
+def _cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
 def main(rate: int, seconds: float, bursts: int) -> None:
     L = _live_module()  # noqa: N806
     from socialleads.listen.monitors import add_monitor
@@ -193,9 +202,13 @@ def main(rate: int, seconds: float, bursts: int) -> None:
     lags: list[float] = []
     cfg = L.ListenConfig(url=f"ws://127.0.0.1:{port}/subscribe", duration=seconds + 5,
                          sinks=[f"webhook:http://127.0.0.1:{hook.server_port}/"])
-    t0 = time.perf_counter()
+    if os.environ.get("BENCH_SQL_MAP"):   # map the frames in SQL (ListenConfig.sql_map)
+        cfg.sql_map = True
+    if os.environ.get("BENCH_BATCH_MS"):
+        cfg.batch_ms = int(os.environ["BENCH_BATCH_MS"])
+    t0, cpu0 = time.perf_counter(), _cpu()
     st = L.listen(store, cfg, on_stats=lambda s: lags.append(s["lag_s"] or 0))
-    wall = time.perf_counter() - t0
+    wall, cpu = time.perf_counter() - t0, _cpu()
     time.sleep(1)
     srv = out_q.get(timeout=30)
     proc.terminate()
@@ -203,7 +216,8 @@ def main(rate: int, seconds: float, bursts: int) -> None:
     lat = [arrivals[k] - sent_at[k] for k in sent_at if k in arrivals]
     stored = int(store.con.execute("SELECT events FROM listen_cursors").fetchall()[0][0])
     print(json.dumps({
-        "impl": os.environ.get("BENCH_LIVE_IMPL") or "current", "rate_target": rate, "seconds": seconds, "server_sent": srv["sent"],
+        "impl": (os.environ.get("BENCH_LIVE_IMPL") or "current") + (" sql_map" if os.environ.get("BENCH_SQL_MAP") else "")
+        + (f" batch_ms={cfg.batch_ms}" if os.environ.get("BENCH_BATCH_MS") else ""), "rate_target": rate, "seconds": seconds, "server_sent": srv["sent"],
         "server_rate": round(srv["sent"] / srv["seconds"], 1),
         "committed": st["committed"], "stored_events_in_cursor_row": stored,
         "stored_events_per_s": round(st["committed"] / srv["seconds"], 1), "listen_wall_s": round(wall, 1),
@@ -213,7 +227,8 @@ def main(rate: int, seconds: float, bursts: int) -> None:
         "latency_p99_s": round(float(np.percentile(lat, 99)), 3) if lat else None,
         "latency_max_s": round(max(lat), 3) if lat else None,
         "timings_s": st.get("timings_s"), "reconnects": st["reconnects"],
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}))
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "listener_cpu_s": round(cpu - cpu0, 1), "load_avg_1m": round(os.getloadavg()[0], 2)}))
 
 
 if __name__ == "__main__":

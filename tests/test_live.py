@@ -127,13 +127,15 @@ def test_capture_counts_match_the_documented_ones():
     assert expected_counts() == {"like": 105, "post": 17, "repost": 15, "follow": 6}
 
 
-def test_replay_with_drops_and_malformed_frames(store):
+@pytest.mark.parametrize("sql_map", [False, True])
+def test_replay_with_drops_and_malformed_frames(store, monkeypatch, sql_map):
+    monkeypatch.setattr(L, "SQL_MAP_MIN", 1)   # with sql_map: every batch mapped in SQL
     t = json.loads(LINES[40])["time_us"]
     bad = ["{not json", json.dumps({"kind": "commit", "time_us": t}), json.dumps({"did": "did:plc:x", "time_us": t,
                                                                                    "kind": "weird"})]
     frames = LINES[:40] + bad + LINES[40:]
     with ReplayServer(frames, drop_after=[25, 60]) as srv:
-        stats = L.listen(store, _cfg(srv.url, max_events=len(frames) + 200, duration=30))
+        stats = L.listen(store, _cfg(srv.url, max_events=len(frames) + 200, duration=30, sql_map=sql_map))
         assert srv.cursors[0] is None
         assert len(srv.cursors) >= 3 and all(c is not None for c in srv.cursors[1:])  # resumed with a cursor
     assert stored_counts(store.con) == expected_counts()
@@ -218,6 +220,33 @@ def test_monitor_matches_counted_once(store):
     assert n >= 1
     # the drop replays the first 100 frames, but matches count posts new to the store only
     assert stats["matches"] == n
+
+
+@pytest.mark.parametrize(("query", "filtered"), [
+    ("{w}", True), ("{w} OR zzzunseen", True), ("{w} AND NOT zzzunseen", True), ('"{w}" NEAR/5 the', True),
+    ("{w}* AND lang:en", True), ("zzzunseen OR #{w}", False), ("NOT zzzunseen", False)])
+def test_monitor_prefilter_never_drops_a_match(store, query, filtered):
+    """The substring prefilter that lets a batch skip a monitor's regex query is sound: over the stored
+    capture, every post the compiled query matches passes it (an independent evaluation: the full SQL)."""
+    posts = [json.loads(ln) for ln in LINES if '"app.bsky.feed.post"' in ln and '"create"' in ln]
+    word = next(w for p in posts for w in p["commit"]["record"]["text"].split() if w.isascii() and w.isalpha()
+                and len(w) > 4).lower()
+    pipe = L.Pipeline(store, "s", "bluesky", detect=False)
+    pipe.commit(pipe.prepare([(f, 0.0) for f in LINES]))
+    q = query.format(w=word)
+    pre = L._prefilter(q)
+    match = L.compile_query(q)
+    hits = run_sql(store.con, f"SELECT count(*) FROM posts p LEFT JOIN accounts a ON a.account_key = p.author_key "
+                              f"WHERE {match}")[0][0]
+    assert hits >= 1 or q.startswith("zzz")
+    assert (pre is not None) == filtered   # hashtags, mentions and NOT need not show in the text: no prefilter
+    if pre is None:
+        return
+    missed = run_sql(store.con, f"SELECT count(*) FROM posts p LEFT JOIN accounts a ON a.account_key = p.author_key "
+                                f"WHERE {match} AND NOT {pre}")[0][0]
+    assert missed == 0
+    assert run_sql(store.con, f"SELECT count(*) FROM posts p WHERE {pre}")[0][0] < run_sql(
+        store.con, "SELECT count(*) FROM posts")[0][0]   # and it does drop posts
 
 
 # ---------------------------------------------------------------------------------------------- mastodon
@@ -306,30 +335,71 @@ def _like(**kw) -> str:
     return json.dumps(ev)
 
 
-def test_sql_mapped_frames_equal_the_python_mapper(store):
-    """Likes and follows are mapped in SQL; the reference is jetstream_records on every frame, including
-    odd times (offset, no fraction, >6 digits, Feb 30, hour 24, spaces), odd subjects and time_us values."""
+def _odd_frames() -> list[str]:
     odd = [_like(createdAt=t) for t in ("2026-07-04T14:38:08Z", "2026-07-04T14:38:08.100000Z", "2026-07-04T14:38:08.000Z",
                                         "2026-07-04T14:38:08.1234567891Z", "2026-02-30T14:38:08Z", "2026-07-04T24:00:00Z",
                                         "2026-07-04T14:38:08+02:00", " 2026-07-04T14:38:08Z", None)]
     odd += [_like(subject={"uri": u}) for u in ("at://did:plc:x/a.b/c/d", "at://notdid/a.b/c", "https://x")]
-    odd += [_like(subject="at://x"), _like(time_us=2 ** 70), _like(time_us=True), _like(rkey=5), _like(rkey="")]
-    frames = [(f, 0.0) for f in LINES * 2 + odd]
-    pipe = L.Pipeline(store, "s", "bluesky", detect=False)
+    odd += [_like(subject="at://x"), _like(time_us=2 ** 70), _like(time_us=2 ** 63), _like(time_us=-1),
+            _like(time_us=2 ** 63 - 1), _like(time_us=True), _like(time_us=1.5), _like(rkey=5),
+            _like(rkey="")]
+    # a duplicate top-level key (json.loads keeps the last), a frame that is not an object, not JSON at all
+    odd += [LINES[0][:-1] + ', "did": "did:plc:dup"}', "[1, 2]", "{nope"]
+    return odd
+
+
+def test_sql_mapped_frames_equal_the_python_mapper(store):
+    """With sql_map the frames are mapped in SQL (fast_jetstream.LiveFrames); the reference is
+    jetstream_records on every frame in order — records (in order), deletes, quarantine reasons and the
+    cursor — including odd times (offset, no fraction, >6 digits, Feb 30, hour 24, spaces), odd subjects
+    and time_us values, deletes, identity and account events, posts with facets and embeds."""
+    frames = [(f, 0.0) for f in LINES * 2 + _odd_frames()]
+    pipe = L.Pipeline(store, "s", "bluesky", detect=False, sql_map=True)
     b = pipe._convert(frames, 0)
-    assert b.lines is not None and len(b.lines) >= 2 * 111   # the capture's like + follow creates
-    got = [json.loads(x) for x in b.lines.to_pylist()] + b.records
-    ref, ref_top = [], None
-    for f, _ in frames:
+    assert b.rows is not None and b.rows.num_rows >= 2 * 140 and not b.records
+    ref, ref_del, ref_bad, ref_top = [], [], [], None
+    for n, (f, _) in enumerate(frames):
         try:
-            r, _d, t = L.jetstream_records(json.loads(f))
-        except (ValueError, L.B.BadItem):
+            r, d, t = L.jetstream_records(json.loads(f))
+        except L.B.BadItem as exc:
+            ref_bad.append(f"frame {n + 1}: {str(exc)[:20]}")
             continue
-        ref += r
+        except ValueError as exc:
+            ref_bad.append(f"frame {n + 1}: {f'not JSON ({exc}'[:20]}")
+            continue
+        ref += [{k: v for k, v in x.items() if v is not None} for x in r]
+        ref_del += d
         ref_top = t if ref_top is None or (t is not None and t > ref_top) else ref_top
-    key = lambda r: json.dumps({k: v for k, v in r.items() if v is not None}, sort_keys=True)  # noqa: E731
-    assert sorted(map(key, got)) == sorted(map(key, ref))
+    assert b.record_dicts() == ref
+    assert b.deletes == ref_del and len(ref_del) == 2 * 4
+    assert [f"{place}: {reason[:20]}" for place, reason, _ in b.bad] == ref_bad and len(ref_bad) >= 6
     assert b.top == ref_top
+
+
+def _table(con, t: str, key: str) -> list[tuple]:
+    cols = [c for (c,) in run_sql(con, "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+                                       "AND column_name NOT IN ('ingest_run_id', 'first_seen_at') ORDER BY ordinal_position", [t])]
+    return run_sql(con, f"SELECT {', '.join(cols)} FROM {t} ORDER BY {key}")
+
+
+def test_sql_map_stores_the_same_rows(tmp_path):
+    """The struct records of the SQL path, staged without JSON text, give the same rows table by table as
+    the Python mapper's records (two batches committed as one, with the capture's deletes)."""
+    frames = [(f, 0.0) for f in LINES + _odd_frames() + LINES]
+    got = {}
+    for sql in (False, True):
+        s = open_store(tmp_path / f"{sql}.duckdb")
+        pipe = L.Pipeline(s, "s", "bluesky", detect=False, sql_map=sql)
+        pipe.sql_map_min = 1 if sql else None
+        half = len(frames) // 2
+        pipe.commit(L.merge_batches([pipe.prepare(frames[:half], 0), pipe.prepare(frames[half:], half)]))
+        got[sql] = {t: _table(s.con, t, k) for t, k in (("posts", "post_key"), ("interactions", "interaction_key"),
+                                                         ("accounts", "account_key"), ("post_entities", "post_key, value"))}
+        got[sql]["quarantine"] = run_sql(s.con, "SELECT place, reason, raw FROM quarantine ORDER BY place")
+        pipe.close()
+        s.close()
+    assert got[True]["posts"] and got[True]["interactions"] and got[True]["quarantine"]
+    assert got[True] == got[False]
 
 
 def test_alert_fires_before_the_batch_is_stored(store, tmp_path):

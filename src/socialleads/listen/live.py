@@ -5,13 +5,13 @@ Pipeline (three stages, so that a slow flush never delays an alert):
 
 1. The reader task (event loop) receives frames and queues them with their receive time.
 2. ``Pipeline.prepare`` (a worker thread) takes them in batches (``batch`` events or ``batch_ms``
-   milliseconds, whichever comes first) and converts them to generic records: Jetstream like / follow
-   creates (most of the firehose) are mapped in one vectorized DuckDB query (``_FAST_SQL``, the same
-   records as the Bluesky mapper makes, for frames of exactly the usual shape); every other frame goes
-   through the Bluesky reader's mapper ``bsky_record`` (Mastodon: the REST Status shape). Then, still
+   milliseconds, whichever comes first) and converts them to generic records with the Bluesky reader's
+   mapper ``bsky_record`` (``jetstream_records``; Mastodon: the REST Status shape), or, with ``sql_map``,
+   in SQL (sources/fast_jetstream.py ``LiveFrames``: the same records as typed structs). Then, still
    before anything is stored, it runs the monitors on the batch's posts that are new (not in the store
    and not in a batch waiting to be committed): the in-memory hourly series (alerts.LiveSeries) get the
-   matches, the spike detector runs, new alerts are logged and the delivery thread is woken. The
+   matches, the spike detector runs, new alerts are logged and the delivery thread is woken (a monitor
+   none of whose words occurs in the batch is skipped before its regexes are compiled). The
    detector has its own DuckDB connection whose temp views ``posts`` / ``post_entities`` are the
    store's plus the batch's, so query matching and an alert's top posts / terms see the new posts.
 3. The committer thread stores prepared batches in order, each in **one DuckDB transaction** through
@@ -46,6 +46,7 @@ import re
 import threading
 import time
 import urllib.parse
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -56,10 +57,13 @@ import pyarrow.compute as pc
 
 from socialleads.errors import LeadsError
 from socialleads.listen import alerts as A
+from socialleads.listen import query as Q
 from socialleads.listen.monitors import list_monitors
 from socialleads.listen.query import compile_query
 from socialleads.sources import generic as G
 from socialleads.sources import importer as I
+from socialleads.sources import records as R
+from socialleads.sources.fast_jetstream import LiveFrames
 from socialleads.sources.platforms import bluesky_files as B
 from socialleads.sources.platforms.mastodon_archive import PLATFORM as MASTODON
 from socialleads.sources.platforms.mastodon_archive import acct_key, html_to_text
@@ -73,6 +77,7 @@ BATCH_MS = 200
 COMMIT_MAX = 200_000    # events per transaction when the committer has a backlog
 STORE_BACKLOG = 64      # prepared batches waiting for the committer (backpressure beyond)
 LOOKBACK_US = 1_000_000
+RECENT = 256           # frames whose time_us the reader takes as the resume point after a drop
 BACKOFF_START, BACKOFF_MAX = 0.5, 30.0
 MAX_FRAME = 4 << 20
 COUNT_SPAN = dt.timedelta(days=30)     # posts older than this (by the stream's clock) are stored, not counted
@@ -94,6 +99,8 @@ def jetstream_records(ev: Any) -> tuple[list[dict[str, Any]], list[tuple[str, st
         raise B.BadItem("not a Jetstream event (no did)")
     if not isinstance(tus, int) or isinstance(tus, bool):
         raise B.BadItem("not a Jetstream event (no integer time_us)")
+    if not 0 <= tus < 1 << 63:   # (it becomes the stream's cursor, a BIGINT)
+        raise B.BadItem(f"time_us {str(tus)[:30]} out of range")
     if kind == "commit":
         c = ev.get("commit")
         if not isinstance(c, dict) or not isinstance(c.get("collection"), str) or not c.get("rkey"):
@@ -118,58 +125,12 @@ def jetstream_records(ev: Any) -> tuple[list[dict[str, Any]], list[tuple[str, st
     raise B.BadItem(f"unknown event kind {str(kind)[:20]!r}")
 
 
-# Jetstream like / follow creates (three quarters of the firehose) mapped in SQL, vectorized: the same
-# records as B.bsky_record makes, for frames of exactly the usual shape; any other frame (posts, reposts,
-# deletes, identity, an odd time or subject, anything malformed) goes through jetstream_records in Python,
-# so the reasons and edge cases stay the mapper's. createdAt is taken only as YYYY-MM-DDTHH:MM:SS[.f]Z
-# with a valid date, and normalised as bsky_time does (microseconds, trailing zeros dropped).
-FAST_MIN = 64   # frames in a batch before the SQL path pays off
-_FAST_SQL = r"""
-WITH f AS MATERIALIZED (   -- parse each frame once (else the optimizer repeats the parse per predicate)
-  SELECT i, json_transform(f, '{"did": "JSON", "time_us": "JSON", "kind": "JSON", "commit": {"operation": "JSON",
-           "collection": "JSON", "rkey": "JSON", "record": "JSON"}}') AS j
-  FROM live_frames WHERE json_valid(f) AND starts_with(f, '{')   -- else: Python (not an object)
-), g AS (
-  SELECT i, j.did AS did, j.time_us AS time_us, j.kind AS kind, j.commit.operation AS op,
-         j.commit.collection AS coll, j.commit.rkey AS rkey, json_type(j.commit.record) AS t_rec,
-         j.commit.record -> '$.createdAt' AS ca, j.commit.record -> '$.subject' AS subj
-  FROM f
-  WHERE j.kind = '"commit"'
-    AND j.commit.collection IN ('"app.bsky.feed.like"', '"app.bsky.graph.follow"')
-), e AS (
-  SELECT i, did ->> '$' AS did, json_type(did) AS t_did, time_us ->> '$' AS tus, json_type(time_us) AS t_tus,
-         kind ->> '$' AS kind, op ->> '$' AS op, json_type(op) AS t_op, coll ->> '$' AS coll,
-         json_type(coll) AS t_coll, rkey ->> '$' AS rkey, json_type(rkey) AS t_rkey, t_rec,
-         ca ->> '$' AS ca, json_type(ca) AS t_ca, subj ->> '$' AS subj_s, json_type(subj) AS t_subj,
-         subj ->> '$.uri' AS subj_uri, json_type(subj, '$.uri') AS t_subj_uri
-  FROM g
-), c AS (
-  SELECT *
-  FROM e WHERE t_did = 'VARCHAR' AND starts_with(did, 'did:') AND t_tus IN ('UBIGINT', 'BIGINT')
-    AND try_cast(tus AS BIGINT) IS NOT NULL
-    AND kind = 'commit' AND t_op = 'VARCHAR' AND op IN ('create', 'update') AND t_coll = 'VARCHAR'
-    AND coll IN ('app.bsky.feed.like', 'app.bsky.graph.follow') AND t_rkey = 'VARCHAR' AND rkey <> ''
-    AND t_rec = 'OBJECT' AND t_ca = 'VARCHAR'
-    AND regexp_full_match(ca, '\d{4}-\d{2}-\d{2}T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d+)?Z')
-    AND try_strptime(left(ca, 10), '%Y-%m-%d') IS NOT NULL
-), ok AS (
-  SELECT i, did, tus::BIGINT AS tus, coll, 'at://' || did || '/' || coll || '/' || rkey AS uri,
-         left(ca, 19) || CASE WHEN length(ca) < 22 OR rpad(left(substr(ca, 21, length(ca) - 21), 6), 6, '0') = '000000'
-                              THEN '' ELSE '.' || rtrim(rpad(left(substr(ca, 21, length(ca) - 21), 6), 6, '0'), '0') END
-           || 'Z' AS created,
-         CASE WHEN coll = 'app.bsky.feed.like' THEN subj_uri END AS target_post,
-         CASE WHEN coll = 'app.bsky.feed.like' THEN regexp_extract(subj_uri, '^at://(did:[^/]+)/[^/]+/[^/]+$', 1)
-              ELSE subj_s END AS target_account
-  FROM c
-  WHERE ((coll = 'app.bsky.feed.like' AND t_subj = 'OBJECT' AND t_subj_uri = 'VARCHAR' AND starts_with(subj_uri, 'at://'))
-      OR (coll = 'app.bsky.graph.follow' AND t_subj = 'VARCHAR' AND starts_with(subj_s, 'did:')))
-)
-SELECT i, tus, json_object('record_type', 'interaction', 'platform', 'bluesky',
-         'type', CASE WHEN coll = 'app.bsky.feed.like' THEN 'like' ELSE 'follow' END, 'interaction_key', uri,
-         'actor_key', did, 'target_post_key', target_post, 'target_account_key', nullif(target_account, ''),
-         'created_at', created, 'time_precision', 'exact')::VARCHAR AS rec
-FROM ok ORDER BY i
-"""
+# Mapping in SQL (sources/fast_jetstream.py `LiveFrames`: posts, reposts, likes, follows, deletes and
+# identity of the usual shapes as typed structs, staged without JSON text; odd frames through
+# jetstream_records) is an option (``sql_map``), off by default: measured on the bench's mix it costs more
+# CPU than the Python mapper (~31 ms of planning per batch + ~13-17 us a frame, against ~9 us a frame;
+# storing structs saves ~10 us a record), and on this shared 2-core machine CPU is what runs out.
+SQL_MAP_MIN = 64   # with sql_map: the smallest batch mapped in SQL
 
 
 def _host(url: Any) -> str | None:
@@ -280,7 +241,41 @@ class Batch:
     bad: list[tuple[str, str, str]]
     top: int | None                     # the largest Jetstream time_us of the batch
     post_keys: list[str] = field(default_factory=list)
-    lines: pa.Array | None = None       # records already as JSON text (the SQL-mapped frames)
+    rows: pa.Table | None = None        # records as typed structs (the SQL-mapped batches: rt, jp/ji/ja, extra)
+
+    def record_dicts(self) -> list[dict[str, Any]]:
+        """Every record of the batch as a dict without null fields (rows first, then records)."""
+        out = []
+        if self.rows is not None:
+            for r in self.rows.to_pylist():
+                j = r[_COL[r["rt"]]]
+                d = {k: (json.loads(v) if k in R.JSON_FIELDS and isinstance(v, str) else v)
+                     for k, v in j.items() if v is not None}
+                if r["extra"] is not None:
+                    d.update(json.loads(r["extra"]))
+                out.append(d)
+        return out + [{k: v for k, v in r.items() if v is not None} for r in self.records]
+
+
+_COL = {"post": "jp", "interaction": "ji", "account": "ja"}
+
+
+class _RowsBlock(G.Block):
+    """A batch's struct records for RecordSink.append (staged by G.process_rows, numbered in stream order)."""
+
+    def __init__(self, con: Any, rows: pa.Table) -> None:
+        self.con, self.rows, self.count = con, rows, rows.num_rows
+
+    def sources(self, n0: int) -> Iterator[Any]:
+        tbl = self.rows.append_column("line_no", pa.array(range(n0 + 1, n0 + 1 + self.count), pa.int64()))
+        present = set(pc.unique(tbl.column("rt")).to_pylist())
+        self.con.register("live_rows", tbl)
+        try:
+            yield G.RowsSource({rt: G.rows_sql(R.SPECS[rt], f"(SELECT line_no, {col}::{G.struct_type_sql(R.SPECS[rt])} "
+                                                         f"AS j, extra::JSON AS extra FROM live_rows WHERE rt = '{rt}')")
+                                for rt, col in _COL.items() if rt in present}, "live_rows")
+        finally:
+            self.con.unregister("live_rows")
 
 
 _POST_COLS = ("post_key", "platform", "author_key", "kind", "created_at", "text", "lang", "reply_to_key",
@@ -295,7 +290,8 @@ class Pipeline:
 
     def __init__(self, store: Store, stream: str, platform: str, *, sinks: list[str] | None = None,
                  detect: bool = True, k: float = 2.0, alpha: float = 0.01, cooldown: int = 6,
-                 min_count: int = 0, console: Any = None, webhook_timeout: float = A.WEBHOOK_TIMEOUT) -> None:
+                 min_count: int = 0, console: Any = None, webhook_timeout: float = A.WEBHOOK_TIMEOUT,
+                 sql_map: bool = False) -> None:
         self.store, self.stream, self.platform = store, stream, platform
         self.sinks = [A.parse_sink(s) for s in (sinks or [])]
         self.detect, self.k, self.alpha, self.cooldown, self.min_count = detect, k, alpha, cooldown, min_count
@@ -309,11 +305,13 @@ class Pipeline:
         self.series = [A.LiveSeries.from_store(store, m["name"], m["query"]) for m in list_monitors(store)] \
             if detect else []
         self._where = {s.name: compile_query(s.query) for s in self.series}
+        self._pre = {s.name: _prefilter(s.query) for s in self.series}
         # The detector's own connection: a temp view `posts` (and `post_entities`) = the store's plus the
         # batch being detected, so matching and the alert's top posts / terms see posts not stored yet.
         self._det = Store(store.con.cursor(), store.path)
+        db = run_sql(self._det.con, "SELECT current_database()")[0][0].replace('"', '""')
+        self._posts = f'"{db}".main.posts'   # the stored posts (the detector's `posts` adds the batch's)
         if self.series:
-            db = run_sql(self._det.con, "SELECT current_database()")[0][0].replace('"', '""')
             self._set_live(pa.table({c: pa.array([], pa.string()) for c in _POST_COLS}), [])
             # created_at as the importer casts it (RFC 3339 → UTC TIMESTAMP)
             run_sql(self._det.con, "CREATE OR REPLACE TEMP VIEW live_batch_typed AS SELECT * REPLACE "
@@ -331,28 +329,21 @@ class Pipeline:
         self._deliverer: threading.Thread | None = None
         self.on_alert: Callable[[dict[str, Any]], None] | None = None
         self.timings: dict[str, float] = {"convert": 0.0, "detect": 0.0, "store": 0.0}
+        self.sql_map_min = SQL_MAP_MIN if sql_map else None   # batches at least this big are mapped in SQL
+        self._frames = LiveFrames(self._det.con)
 
     # -- conversion of a batch
     def _convert(self, frames: list[tuple[str, float]], n0: int) -> Batch:
         recs: list[dict[str, Any]] = []
-        deletes: list[tuple[str, str | None]] = []
+        deletes: list[tuple[int, str, str | None]] = []      # (frame index, key, time)
         bad: list[tuple[str, str, str]] = []
         top: int | None = None
         jet = self.platform == B.PLATFORM
-        lines: pa.Array | None = None
         todo: Any = range(len(frames))
-        if jet and len(frames) >= FAST_MIN:
-            con = self._det.con
-            con.register("live_frames", pa.table({"i": pa.array(range(len(frames)), pa.int64()),
-                                                  "f": pa.array([t for t, _ in frames], pa.large_utf8())}))
-            res = con.sql(_FAST_SQL).to_arrow_table()
-            con.unregister("live_frames")
-            if res.num_rows:
-                lines = res.column("rec").combine_chunks()
-                top = int(pc.max(res.column("tus")).as_py())
-                fast = np.zeros(len(frames), bool)
-                fast[res.column("i").to_numpy()] = True
-                todo = np.flatnonzero(~fast).tolist()
+        sql = jet and self.sql_map_min is not None and len(frames) >= self.sql_map_min
+        if sql:
+            todo, deletes, top = self._frames.classify([t for t, _ in frames])
+        py: list[tuple[int, dict[str, Any]]] = []
         for i in todo:
             text = frames[i][0]
             try:
@@ -370,12 +361,22 @@ class Pipeline:
             except B.BadItem as exc:
                 bad.append((f"frame {n0 + i + 1}", str(exc), text))
                 continue
-            if r:
-                recs += r
-            if d:
-                deletes += d
-        keys = list(dict.fromkeys(r["post_key"] for r in recs if r.get("record_type") == "post"))
-        return Batch(len(frames), recs, deletes, bad, top, keys, lines)
+            for rec in r:
+                py.append((i, rec))
+            for k_, w in d:
+                deletes.append((i, k_, w))
+        rows = None
+        if sql:   # (a record type the struct path does not know stays a dict: the importer quarantines it)
+            rows = self._frames.records([x for x in py if x[1].get("record_type") in _COL])
+            recs = [rec for _, rec in py if rec.get("record_type") not in _COL]
+            keys = rows.filter(pc.equal(rows.column("rt"), "post")).column("jp").combine_chunks() \
+                .field("post_key").to_pylist()
+        else:
+            recs = [rec for _, rec in py]
+            keys = [r["post_key"] for r in recs if r.get("record_type") == "post"]
+        deletes.sort(key=lambda x: x[0])
+        return Batch(len(frames), recs, [(k_, w) for _, k_, w in deletes], bad, top,
+                     list(dict.fromkeys(keys)), rows)
 
     def prepare(self, frames: list[tuple[str, float]], n0: int = 0) -> Batch:
         """Convert frames (numbered from ``n0`` + 1 for quarantine places) and run the monitors on the
@@ -390,8 +391,7 @@ class Pipeline:
                 self._pending.update(b.post_keys)
             rest = [k_ for k_ in b.post_keys if k_ not in known]
             if rest:
-                known |= {k_ for (k_,) in run_sql(self._det.con, "SELECT post_key FROM posts WHERE post_key IN "
-                                                                 "(SELECT unnest(?::VARCHAR[]))", [rest])}
+                known |= self._stored(rest)
             new = [k_ for k_ in b.post_keys if k_ not in known]
             self.stats.posts_new += len(new)
             if self.series and new:
@@ -403,6 +403,12 @@ class Pipeline:
         self.timings["detect"] += time.perf_counter() - t1
         return b
 
+    def _stored(self, keys: list[str]) -> set[str]:
+        """The keys already in the store (a join on the key column: 5 ms for 850 keys at 200 k posts, ~90 ms
+        at 2 M; a literal IN list measured no faster on a stored table)."""
+        return {k_ for (k_,) in run_sql(self._det.con, f"SELECT post_key FROM {self._posts} WHERE post_key IN "
+                                                       "(SELECT unnest(?::VARCHAR[]))", [keys])}
+
     def commit(self, b: Batch) -> dict[str, Any]:
         """Store one prepared batch and its cursor in one transaction (the batch's posts leave the
         detector's pending set only once committed)."""
@@ -410,8 +416,10 @@ class Pipeline:
         con = self.store.con
         con.execute("BEGIN TRANSACTION")
         try:
-            if b.records or b.lines is not None:
-                self.sink.append(b.records, b.lines)
+            if b.rows is not None and b.rows.num_rows:
+                self.sink.append([*b.records, _RowsBlock(con, b.rows)])
+            elif b.records:
+                self.sink.append(b.records)
             self._apply_deletes(b.deletes)
             if b.bad:
                 run_sql(con, "INSERT INTO quarantine (run_id, file, line, place, record_type, reason, raw) "
@@ -441,7 +449,8 @@ class Pipeline:
         if b.top is not None:
             s.lag_s = time.time() - b.top / 1e6
         self.timings["store"] += time.perf_counter() - t0
-        return {"events": b.frames, "records": len(b.records), "quarantined": len(b.bad)}
+        return {"events": b.frames, "records": len(b.records) + (b.rows.num_rows if b.rows is not None else 0),
+                "quarantined": len(b.bad)}
 
     def _apply_deletes(self, deletes: list[tuple[str, str | None]]) -> None:
         """One statement per table for the batch's deletes (first delete of a key wins)."""
@@ -475,23 +484,14 @@ class Pipeline:
     def _monitors(self, b: Batch, new: set[str]) -> list[dict[str, Any]]:
         from socialleads.listen.sentiment import score_texts
 
-        posts, ents, seen = [], [], set()
-        for r in b.records:
-            k_ = r.get("post_key") if r.get("record_type") == "post" else None
-            if k_ in new and k_ not in seen and r.get("created_at"):
-                seen.add(k_)
-                posts.append(r)
-                for e in r.get("entities") or []:
-                    ents.append((k_, e.get("etype"), e.get("value"), e.get("target_account_key")))
-        if not posts:
+        tbl, ents = _new_posts(b, new)
+        if not tbl.num_rows:
             return []
-        cols = {c: pa.array([p.get(c) for p in posts], pa.string()) for c in _POST_COLS}
-        tbl = pa.table(cols)
         con = self._det.con
         self._set_live(tbl, ents)
         clock = dt.datetime.fromtimestamp(b.top / 1e6, dt.UTC).replace(tzinfo=None) if b.top else None
         if clock is None:
-            clock = max(dt.datetime.fromisoformat(p["created_at"].rstrip("Z")) for p in posts)
+            clock = max(dt.datetime.fromisoformat(c.rstrip("Z")) for c in tbl.column("created_at").to_pylist())
         self.clock = max(self.clock, clock) if self.clock else clock
         if self.since is None:
             self.since = self.clock.replace(minute=0, second=0, microsecond=0)
@@ -499,16 +499,28 @@ class Pipeline:
         found: list[dict[str, Any]] = []
         lo = np.datetime64(self.clock - COUNT_SPAN, "us")
         hi = np.datetime64(self.clock + FUTURE_SLACK, "us")
-        # all monitors in one query over the batch: one boolean column per monitor
-        # (each regex is compiled once per query: no OR of the conditions in a WHERE, the rows are few)
-        flags = ", ".join(f"coalesce(({self._where[s.name]}), false)" for s in self.series)
-        rows = [r for r in run_sql(con, f"SELECT p.created_at, p.text, {flags} FROM live_batch_typed p "
-                                        "LEFT JOIN accounts a ON a.account_key = p.author_key "
-                                        "WHERE p.created_at IS NOT NULL") if any(r[2:])]
+        # RE2 compiles a query's regexes anew for every query (~8 ms per Unicode-class regex, measured), so
+        # the monitors whose words appear in no post of the batch are dropped first by a substring test
+        # (no regex); the rest run in one query over the batch, one boolean column per monitor
+        n = len(self.series)
+        active = list(range(n))
+        pre = [(j, self._pre[s.name]) for j, s in enumerate(self.series) if self._pre[s.name] is not None]
+        if pre:
+            any_ = run_sql(con, "SELECT " + ", ".join(f"coalesce(bool_or({c}), false)" for _, c in pre)
+                           + " FROM live_batch_typed p WHERE p.created_at IS NOT NULL")[0]
+            drop = {j for (j, _), v in zip(pre, any_, strict=True) if not v}
+            active = [j for j in active if j not in drop]
+        rows = []
+        if active:
+            flags = ", ".join(f"coalesce(({self._where[self.series[j].name]}), false)" for j in active)
+            rows = [r for r in run_sql(con, f"SELECT p.created_at, p.text, {flags} FROM live_batch_typed p "
+                                            "LEFT JOIN accounts a ON a.account_key = p.author_key "
+                                            "WHERE p.created_at IS NOT NULL") if any(r[2:])]
         if rows:
             t_all = np.array([r[0] for r in rows], dtype="datetime64[us]")
             ok = (t_all >= lo) & (t_all <= hi)
-            hit = np.array([r[2:] for r in rows], dtype=bool).reshape(len(rows), len(self.series)) & ok[:, None]
+            hit = np.zeros((len(rows), n), bool)
+            hit[:, active] = np.array([r[2:] for r in rows], dtype=bool).reshape(len(rows), len(active)) & ok[:, None]
             scored = np.flatnonzero(hit.any(axis=1))
             neg_all = np.zeros(len(rows), bool)
             if len(scored):
@@ -569,11 +581,73 @@ def merge_batches(batches: list[Batch]) -> Batch:
     if len(batches) == 1:
         return batches[0]
     tops = [b.top for b in batches if b.top is not None]
-    lines = [b.lines for b in batches if b.lines is not None]
+    rows = [b.rows for b in batches if b.rows is not None]
+    if rows and any(b.records for b in batches):   # keep the stream order: rows and dicts do not mix
+        return Batch(sum(b.frames for b in batches), [r for b in batches for r in b.record_dicts()],
+                     [d for b in batches for d in b.deletes], [x for b in batches for x in b.bad],
+                     max(tops) if tops else None, [k_ for b in batches for k_ in b.post_keys])
     return Batch(sum(b.frames for b in batches), [r for b in batches for r in b.records],
                  [d for b in batches for d in b.deletes], [x for b in batches for x in b.bad],
                  max(tops) if tops else None, [k_ for b in batches for k_ in b.post_keys],
-                 pa.concat_arrays(lines) if lines else None)
+                 pa.concat_tables(rows) if rows else None)
+
+
+def _needles(node: Any) -> list[list[str]] | None:
+    """Groups of lower-cased substrings such that a post matching `node` holds every substring of at
+    least one group in lower(text) (the literals query.py guards its regexes with); None when a match
+    need not show in the text (hashtag and mention entities, from:, lang:, NOT, a bare wildcard)."""
+    if isinstance(node, (Q.Word, Q.Phrase)):
+        lits = Q._literals(node)
+        return [lits] if lits else None
+    if isinstance(node, Q.Near):
+        lits = Q._literals(node.left) + Q._literals(node.right)
+        return [lits] if lits else None
+    if isinstance(node, Q.And):   # every child matches: the needles of any one of them will do
+        return next((g for g in map(_needles, node.children) if g is not None), None)
+    if isinstance(node, Q.Or):
+        groups = [_needles(c) for c in node.children]
+        return None if any(g is None for g in groups) else [x for g in groups for x in g]
+    return None
+
+
+def _prefilter(query: str) -> str | None:
+    """SQL over `p`: true for the posts that may match `query` (substring tests, no regex), or None."""
+    groups = _needles(Q.parse(query))
+    if not groups:
+        return None
+    text = "lower(coalesce(p.text, ''))"
+    return "(" + " OR ".join("(" + " AND ".join(f"contains({text}, {Q.sql_literal(x)})" for x in g) + ")"
+                             for g in groups) + ")"
+
+
+def _new_posts(b: Batch, new: set[str]) -> tuple[pa.Table, list[tuple[Any, ...]]]:
+    """The batch's posts in `new` (first occurrence, with a time) as a table of _POST_COLS, and their
+    entities as (post_key, etype, value, target_account_key)."""
+    ents: list[tuple[Any, ...]] = []
+    seen: set[str] = set()
+    if b.rows is not None:
+        jp = b.rows.filter(pc.equal(b.rows.column("rt"), "post")).column("jp").combine_chunks()
+        idx = []
+        for j, (k_, c) in enumerate(zip(jp.field("post_key").to_pylist(), jp.field("created_at").to_pylist(),
+                                        strict=True)):
+            if k_ in new and k_ not in seen and c:
+                seen.add(k_)
+                idx.append(j)
+        take = pa.array(idx, pa.int64())
+        tbl = pa.table({c: jp.field(c).take(take).cast(pa.string()) for c in _POST_COLS})
+        for k_, e in zip(tbl.column("post_key").to_pylist(), jp.field("entities").take(take).to_pylist(), strict=True):
+            for x in (json.loads(e) if isinstance(e, str) else e) or []:
+                ents.append((k_, x.get("etype"), x.get("value"), x.get("target_account_key")))
+        return tbl, ents
+    posts = []
+    for r in b.records:
+        k_ = r.get("post_key") if r.get("record_type") == "post" else None
+        if k_ in new and k_ not in seen and r.get("created_at"):
+            seen.add(k_)
+            posts.append(r)
+            for e in r.get("entities") or []:
+                ents.append((k_, e.get("etype"), e.get("value"), e.get("target_account_key")))
+    return pa.table({c: pa.array([p.get(c) for p in posts], pa.string()) for c in _POST_COLS}), ents
 
 
 def mastodon_event(ev: Any) -> tuple[list[dict[str, Any]], list[tuple[str, str | None]]]:
@@ -633,7 +707,15 @@ async def _jetstream_reader(url: str, collections: list[str], dids: list[str], p
 
     delays = backoff_delays(*backoff)
     last_tus: int | None = None
+    # the resume point is read from the last frames received when the connection ends (not from every
+    # frame: the reader is the pipeline's busiest thread at high rates); Jetstream's order is only rough,
+    # so it is the largest time_us of the last RECENT frames, and the lookback covers the rest
+    recent: deque[str] = deque(maxlen=RECENT)
     while not stop.is_set():
+        for tus in filter(None, map(_peek_time_us, recent)):
+            if last_tus is None or tus > last_tus:
+                last_tus = tus
+        recent.clear()
         base = last_tus if last_tus is not None else pipeline.cursor
         cursor = max(0, base - lookback_us) if base is not None else None
         target = jetstream_url(url, collections, dids, cursor)
@@ -644,12 +726,13 @@ async def _jetstream_reader(url: str, collections: list[str], dids: list[str], p
                 async for msg in ws:
                     text = msg if isinstance(msg, str) else msg.decode("utf-8", "replace")
                     pipeline.stats.received += 1
-                    await queue.put((text, time.time()))
+                    try:   # (no coroutine per frame unless the queue is full: backpressure)
+                        queue.put_nowait((text, time.time()))
+                    except asyncio.QueueFull:
+                        await queue.put((text, time.time()))
+                    recent.append(text)
                     if fresh:   # a frame arrived: the next outage backs off from the start again
                         delays, fresh = backoff_delays(*backoff), False
-                    tus = _peek_time_us(text)
-                    if tus is not None and (last_tus is None or tus > last_tus):
-                        last_tus = tus
                     if stop.is_set():
                         return
         except asyncio.CancelledError:
@@ -759,6 +842,7 @@ class ListenConfig:
     min_count: int = 0
     backoff: tuple[float, float] = (BACKOFF_START, BACKOFF_MAX)
     stats_every: float = 1.0
+    sql_map: bool = False       # map Jetstream frames in SQL (LiveFrames) instead of the Python mapper
 
 
 def listen(store: Store, cfg: ListenConfig, *, on_stats: Callable[[dict[str, Any]], None] | None = None,
@@ -775,7 +859,7 @@ def listen(store: Store, cfg: ListenConfig, *, on_stats: Callable[[dict[str, Any
         url = cfg.url
         stream, platform = stream_id("jetstream", cfg.url, cfg.collections, cfg.dids), B.PLATFORM
     pipe = Pipeline(store, stream, platform, sinks=cfg.sinks, detect=cfg.detect, k=cfg.k, alpha=cfg.alpha,
-                    cooldown=cfg.cooldown, min_count=cfg.min_count, console=console)
+                    cooldown=cfg.cooldown, min_count=cfg.min_count, console=console, sql_map=cfg.sql_map)
     try:
         pipe.start_delivery()
         asyncio.run(_run(pipe, cfg, url, on_stats))

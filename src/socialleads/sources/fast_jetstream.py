@@ -29,7 +29,9 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from socialleads.errors import FormatError
 from socialleads.sources import records as R
@@ -67,17 +69,22 @@ _SHAPE = json.dumps({
 _TYPES = ["$.commit", "$.commit.record", "$.identity", "$.commit.record.subject", "$.commit.record.reply"]
 
 
-def _classify_sql() -> str:
-    """Temp table fj_a: per line the envelope's fields, `fast` (the SQL maps it) and what it yields.
+def _classify_sql(src: str = "fj_in", out: str = "fj_a") -> str:
+    """Temp table `out` (fj_a): per line of `src` (line_no, l) the envelope's fields, `fast` (the SQL maps
+    it) and what it yields.
 
     One json_transform takes every field out (leaves as JSON, so that their types can be checked); the
     types of the objects come from one json_type call. Duplicate keys are checked at the top level (the
     reader's json.loads keeps the last, DuckDB the first): such a line goes the reader's way."""
+    return f"CREATE OR REPLACE TEMP TABLE {out} AS {_classify_select(src)}"
+
+
+def _classify_select(src: str) -> str:
+    """`_classify_sql`'s query (no table made)."""
     modelled = ", ".join(_q(c) for c in sorted(B.MODELLED))
     return f"""
-    CREATE OR REPLACE TEMP TABLE fj_a AS
     WITH o AS (SELECT line_no, l, CASE WHEN json_valid(l) THEN json_type(l) = 'OBJECT' ELSE FALSE END AS obj
-               FROM fj_in),
+               FROM {src}),
     x AS (SELECT line_no, obj, CASE WHEN obj THEN json_keys(l) END AS k,
             CASE WHEN obj THEN json_transform(l, '{_SHAPE}') END AS j,
             CASE WHEN obj THEN json_type(l, {_TYPES}) END AS ty,
@@ -93,7 +100,7 @@ def _classify_sql() -> str:
               OR (kind = 'commit' AND cmt = 'OBJECT' AND coll IS NOT NULL
                   AND rkey <> '' AND op IN ('create', 'update', 'delete')
                   AND (op <> 'delete' OR tut IS NULL OR tut NOT IN ('BIGINT', 'UBIGINT')
-                       OR (tu::VARCHAR)::HUGEINT BETWEEN 0 AND {_MAX_US})
+                       OR try_cast(tu::VARCHAR AS HUGEINT) BETWEEN 0 AND {_MAX_US})
                   AND (op = 'delete' OR coll NOT IN ({modelled})
                        OR (rect = 'OBJECT' AND (cidt IS NULL OR cidt IN ('NULL', 'VARCHAR')))))), FALSE) AS env_ok,
             coalesce(coll IN ({modelled}) AND op IN ('create', 'update'), FALSE) AS maps
@@ -132,8 +139,8 @@ def _uri_did(u: str) -> str:
             f"THEN split_part({u}, '/', 3) END")
 
 
-def _fast_rows_sql() -> str:
-    """The records of the lines mapped in SQL (fj_a.fast): fj_rec's columns."""
+def _fast_rows_sql(src: str = "fj_a") -> str:
+    """The records of the lines mapped in SQL (`src`.fast, fj_a): fj_rec's columns."""
     uri = "'at://' || did || '/' || coll || '/' || rkey"
     exact = "CASE WHEN created IS NULL THEN 'unknown' ELSE 'exact' END"
     sids = "CASE WHEN cid <> '' THEN json_object('cid', cid) END"
@@ -167,7 +174,7 @@ def _fast_rows_sql() -> str:
       CASE WHEN kind = 'identity' THEN {ident} WHEN coll = 'app.bsky.actor.profile' THEN {profile} END AS ja,
       CASE WHEN op = 'delete' AND tut IN ('BIGINT', 'UBIGINT')
            THEN strftime(make_timestamp((tu::VARCHAR)::BIGINT), '%Y-%m-%dT%H:%M:%S.%fZ') END AS w
-    FROM fj_a
+    FROM {src}
     WHERE fast AND ((kind = 'identity' AND idt = 'OBJECT' AND handle <> '')
                     OR (kind = 'commit' AND coll IN ({", ".join(_q(c) for c in sorted(B.MODELLED))})
                         AND NOT (op = 'delete' AND coll = 'app.bsky.actor.profile')))"""
@@ -359,3 +366,85 @@ def jetstream_sources(con: duckdb.DuckDBPyConnection, path: Path, reject: Reject
             run_sql(con, f"DROP TABLE IF EXISTS {t}")
     if b.good == 0 and path.stat().st_size > 0:
         raise FormatError(f"{path}: no Jetstream events in it (expected JSON lines with did, time_us, kind)")
+
+
+# ------------------------------------------------------------------------------- live frames (leads listen)
+def _struct_of_json_sql(src: str) -> str:
+    """(line_no, sub, rt, jp, ji, ja, extra) of records given as JSON text (`src`: line_no, sub, rt, text),
+    typed as `_typed_rows` types a record's JSON text (unknown keys in `extra`)."""
+    cols, extra = [], []
+    for rt, col in _COL.items():
+        spec = _SPECS[rt]
+        fields = _fields(spec)
+        cols.append(f"CASE WHEN rt = '{rt}' THEN json_transform(text, '{_json_type(spec)}') END AS {col}")
+        known = ", ".join(_q(f) for f in fields)
+        extra.append(f"WHEN rt = '{rt}' AND len(list_filter(json_keys(text), lambda k: k NOT IN ({known}))) > 0 "
+                     f"THEN json_merge_patch(text, {_q(json.dumps(dict.fromkeys(fields)))})")
+    return (f"SELECT line_no, sub, rt, {', '.join(cols)}, CASE {' '.join(extra)} END::JSON AS extra "
+            f"FROM {src}")
+
+
+class LiveFrames:
+    """The columnar mapping for `leads listen`: a batch of Jetstream v1 frames to generic records as typed
+    structs (the same records as the live mapper ``listen.live.jetstream_records`` makes, frame by frame).
+
+    ``classify`` maps in SQL the frames of the regular shapes (the classification of `leads import`'s
+    columnar path, plus: an integer ``time_us`` in 0 … 2^63 − 1, as the live mapper requires) and
+    returns the frames left to the Python mapper; ``records`` then types that mapper's records the same
+    way and returns the batch's records in frame order. Deletes are not resolved here (the live
+    pipeline applies them by key when it stores the batch). One instance per connection, one thread."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+        ok = "coalesce(tut IN ('BIGINT', 'UBIGINT') AND try_cast(tu::VARCHAR AS BIGINT) >= 0, FALSE)"
+        self._sql = f"""
+        WITH a AS MATERIALIZED ({_classify_select("fjl_in")}),
+        b AS MATERIALIZED (SELECT * REPLACE (fast AND {ok} AS fast) FROM a),
+        r AS ({_fast_rows_sql("b")})
+        SELECT b.line_no, b.fast, CASE WHEN b.fast THEN try_cast(b.tu::VARCHAR AS BIGINT) END AS tus, r.act,
+               r.uri, r.w, 0 AS sub, r.rt, r.jp, r.ji, r.ja, NULL::JSON AS extra
+        FROM b LEFT JOIN r USING (line_no) ORDER BY b.line_no"""
+        self._py_sql = _struct_of_json_sql("fjl_py")
+        self._fast: pa.Table | None = None
+
+    def classify(self, frames: list[str]) -> tuple[list[int], list[tuple[int, str, str | None]], int | None]:
+        """(frames for the Python mapper (their index), deletes mapped here as (index, AT-URI, time),
+        the largest time_us of the frames mapped here)."""
+        tbl = pa.table({"line_no": pa.array(range(len(frames)), pa.int64()), "l": pa.array(frames, pa.large_utf8())})
+        self.con.register("fjl_in", tbl)
+        try:
+            res = self.con.sql(self._sql).to_arrow_table()
+        finally:
+            self.con.unregister("fjl_in")
+        fast = res.column("fast").to_numpy(zero_copy_only=False)
+        slow = np.flatnonzero(~fast.astype(bool)).tolist()
+        act = res.column("act")
+        dels = res.filter(pc.equal(act, "del"))
+        deletes = list(zip(dels.column("line_no").to_pylist(), dels.column("uri").to_pylist(),
+                           dels.column("w").to_pylist(), strict=True))
+        top = pc.max(res.column("tus")).as_py()
+        self._fast = res.filter(pc.is_in(act, pa.array(["rec", "acc"]))).select(
+            ["line_no", "sub", "rt", "jp", "ji", "ja", "extra"])
+        return slow, deletes, top
+
+    def records(self, py: list[tuple[int, dict[str, Any]]]) -> pa.Table:
+        """The batch's records in frame order (then the order of a frame's records): columns rt and
+        jp / ji / ja (the record as the struct of its type) and extra; ``py`` are the Python mapper's
+        records as (frame index, record)."""
+        fast, self._fast = self._fast, None
+        assert fast is not None, "classify first"
+        if not py:
+            return fast.drop_columns(["line_no", "sub"])
+        src = pa.table({"line_no": pa.array([i for i, _ in py], pa.int64()),
+                        "sub": pa.array(range(1, len(py) + 1), pa.int32()),
+                        "rt": pa.array([r.get("record_type") for _, r in py], pa.string()),
+                        "text": pa.array([json.dumps(r, ensure_ascii=False, default=str) for _, r in py],
+                                         pa.large_utf8())})
+        self.con.register("fjl_py", src)
+        try:
+            slow = self.con.sql(self._py_sql).to_arrow_table()
+        finally:
+            self.con.unregister("fjl_py")
+        both = pa.concat_tables([fast, slow.cast(fast.schema)])
+        return both.take(pc.sort_indices(both, [("line_no", "ascending"), ("sub", "ascending")])) \
+            .drop_columns(["line_no", "sub"])
