@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from socialleads.cli.main import main
+from tests.conftest import leads
 
 # A declared owner (and a competitor) but no data: the leads.toml a user writes before the first import.
 OWNED_TOML = """
@@ -182,3 +183,20 @@ def test_out_of_memory_is_one_line_with_what_to_do(capsys, monkeypatch):
     lines = [ln for ln in err.splitlines() if ln.strip()]
     assert code == 70 and "Traceback" not in err
     assert len(lines) <= 2 and "out of memory" in err and "LEADS_MEMORY_LIMIT" in err and "1GB" in err, err
+
+
+def test_a_forced_format_that_does_not_fit_is_refused(tmp_path):
+    """--format names a format the input is not in: a folder for a one-file format, or a file of which
+    nothing can be read as that format — one line, exit 2 (refused), never an internal error."""
+    ws = tmp_path / "ws"
+    assert leads("init", str(ws)).returncode == 0
+    folder = tmp_path / "export"
+    folder.mkdir()
+    (folder / "outbox.json").write_text("{}")
+    r = leads("import", str(folder), "--format", "bsky_car", "-w", str(ws))
+    assert r.returncode == 2 and "cannot be read as bsky_car" in r.stderr, r.stderr
+    assert "internal error" not in r.stderr and "Traceback" not in r.stderr
+    junk = tmp_path / "junk.bin"
+    junk.write_bytes(bytes(range(256)) * 12)
+    r = leads("import", str(junk), "--format", "bsky_firehose", "-w", str(ws))
+    assert r.returncode == 2 and "nothing in it could be read as bsky_firehose" in r.stderr, r.stderr

@@ -165,7 +165,7 @@ def import_(
     elif out["files"]:
         console.print(f"Imported {out['posts']:,} posts, {out['accounts']:,} accounts, "
                       f"{out['interactions']:,} interactions from {len(out['files'])} file(s) in "
-                      f"{out['seconds']:.1f} s (new: " + ", ".join(f"{k} {v:,}" for k, v in out["new"].items())
+                      f"{out['seconds']:.1f} s (new: " + (", ".join(f"{k} {v:,}" for k, v in out["new"].items()) or "nothing")
                       + ")")
     for key in adopted:
         err_console.print(f"added owner account {key} to {ws.root / 'leads.toml'}", soft_wrap=True)

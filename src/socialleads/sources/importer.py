@@ -400,7 +400,7 @@ def import_path(store: Store, path: Path, *, fmt: str | None = None,
     elif fmt is None:
         platform = F.detect(path)
     if platform is not None:
-        return import_records(store, path, platform, progress=progress)
+        return import_records(store, path, platform, progress=progress, forced=fmt is not None)
     return _import_generic(store, path, fmt=fmt, progress=progress, source=source)
 
 
@@ -425,18 +425,21 @@ def _fast_sources(con: Any, path: Path, platform: F.FileFormat, reject: Callable
 
 
 def import_records(store: Store, path: Path, platform: F.FileFormat,
-                   progress: Callable[[int, int], None] | None = None) -> ImportSummary:
-    """Store the records a platform reader makes of `path` (validated and merged like a generic file)."""
+                   progress: Callable[[int, int], None] | None = None, forced: bool = False) -> ImportSummary:
+    """Store the records a platform reader makes of `path` (validated and merged like a generic file).
+
+    `forced` (the user named the format): when nothing at all could be read as that format — every item
+    rejected — the input is refused (listed in `summary.refused`) rather than reported as a partial import."""
     t0 = time.perf_counter()
     summary = _new_run(store, path, platform.name, platform.name, [])
     run = _Run(store, summary)
     con = store.con
     with _import_checkpoints(con):
-        return _import_records(store, path, platform, run, progress, t0)
+        return _import_records(store, path, platform, run, progress, t0, forced)
 
 
 def _import_records(store: Store, path: Path, platform: F.FileFormat, run: _Run,
-                    progress: Callable[[int, int], None] | None, t0: float) -> ImportSummary:
+                    progress: Callable[[int, int], None] | None, t0: float, forced: bool = False) -> ImportSummary:
     con, summary = store.con, run.s
     label = str(path)
 
@@ -458,8 +461,13 @@ def _import_records(store: Store, path: Path, platform: F.FileFormat, run: _Run,
             _stage(run, src, label, None, platform.name)
     except FormatError as exc:
         summary.refused.append(str(exc))
+    except OSError as exc:      # e.g. a folder given to a single-file format (--format bsky_car on a folder)
+        summary.refused.append(f"{path}: cannot be read as {platform.name} ({exc.strerror or type(exc).__name__})")
     run.flush()
     run.resolve_deletes(reject)
+    if forced and not summary.refused and summary.quarantined and not any(summary.accepted.values()):
+        summary.refused.append(f"{path}: nothing in it could be read as {platform.name} ({summary.quarantined:,} "
+                               "item(s) rejected: see `leads quarantine`)")
     if progress:
         progress(size, size)
     summary.files.append(label)
