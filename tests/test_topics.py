@@ -123,6 +123,13 @@ def test_fit_topics_store_growth_and_questions(store):
     assert q3["influence"] > q0["influence"]  # a0 has no edge in → teleport mass only
     with pytest.raises(QuestionsError):
         hot_questions(store, topic=99)
+    # the owner's own questions are not "what people around you ask"; an asker with no follower data has
+    # followers None (unknown), not 0
+    mine = hot_questions(store, per_topic=10, exclude=["a0"])
+    keys = {q["post_key"] for t in mine["topics"] for q in t["top"]}
+    assert keys == {"p1", "p2", "p3"} and mine["questions"] == 3
+    by_key = {q["post_key"]: q for t in hp["topics"] for q in t["top"]}
+    assert by_key["p1"]["followers"] == 5 and by_key["p2"]["followers"] is None  # a2: no snapshot, no follows
 
 
 def test_not_available_without_topics(store):

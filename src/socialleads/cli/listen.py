@@ -171,13 +171,13 @@ def questions_command(
     as_json: JsonOpt = False,
     workspace: WorkspaceOpt = None,
 ) -> None:
-    """Hot questions: question posts grouped by topic, by volume and the askers' followers."""
+    """Hot questions: other accounts' question posts grouped by topic, by volume and the askers' influence."""
     from socialleads.errors import LeadsError
     from socialleads.listen.questions import hot_questions
     from socialleads.workspace import open_workspace
 
     with user_errors(), open_workspace(workspace) as ws:
-        out = hot_questions(ws.store, topic=topic, per_topic=per_topic, limit=limit)
+        out = hot_questions(ws.store, topic=topic, per_topic=per_topic, limit=limit, exclude=ws.owner_keys())
         if not out["available"]:
             raise LeadsError(out["reason"])
     if as_json:
@@ -191,4 +191,5 @@ def questions_command(
                       f"from {tp['askers']:,} asker(s), {tp['asker_followers']:,} followers")
         for q in tp["top"]:
             who = q["handle"] or q["author_key"] or "?"
-            console.print(f"  • {escape(who)} ({q['followers']:,}): {escape((q['text'] or '')[:160])}")
+            fol = "followers unknown" if q["followers"] is None else f"{q['followers']:,}"
+            console.print(f"  • {escape(who)} ({fol}): {escape((q['text'] or '')[:160])}")

@@ -24,13 +24,23 @@ from socialleads.store.db import has_rows
 RUN_ENRICH = "not available: no text signals yet (run `leads enrich`)"
 
 _SQL = """
-WITH f AS (
+WITH snap AS (
   SELECT subject_key AS account_key, arg_max(followers, observed_at) AS followers
   FROM metrics_snapshots WHERE subject_type = 'account' AND followers IS NOT NULL GROUP BY ALL
 ),
+fol AS (
+  SELECT target_account_key AS account_key, count(DISTINCT actor_key) AS followers FROM interactions
+  WHERE type = 'follow' AND ended_at IS NULL AND target_account_key IS NOT NULL GROUP BY ALL
+),
+-- an asker's followers: the latest count a source gave, else the follows the store holds, else unknown (NULL)
+f AS (
+  SELECT coalesce(snap.account_key, fol.account_key) AS account_key,
+         coalesce(snap.followers, fol.followers) AS followers
+  FROM snap FULL JOIN fol USING (account_key)
+),
 q AS (
   SELECT pt.topic_id, p.post_key, p.author_key, p.text, p.url, coalesce(p.created_at, p.sort_at) AS t,
-         coalesce(f.followers, 0) AS followers, {infl_expr}::DOUBLE AS influence, a.handle
+         f.followers AS followers, {infl_expr}::DOUBLE AS influence, a.handle
   FROM post_topics pt
   JOIN (SELECT post_key FROM post_signals WHERE is_question GROUP BY post_key) s USING (post_key)
   JOIN posts p USING (post_key)
@@ -39,6 +49,7 @@ q AS (
   LEFT JOIN (SELECT account_key, any_value(handle) AS handle FROM accounts GROUP BY ALL) a
          ON a.account_key = p.author_key
   WHERE (CAST(? AS INTEGER) IS NULL OR pt.topic_id = CAST(? AS INTEGER))
+    AND (p.author_key IS NULL OR p.author_key NOT IN (SELECT unnest(CAST(? AS VARCHAR[]))))
 ),
 askers AS (SELECT topic_id, author_key, max(followers) AS followers, max(influence) AS influence FROM q GROUP BY ALL),
 agg AS (
@@ -48,7 +59,8 @@ agg AS (
   FROM q GROUP BY q.topic_id
 ),
 ranked AS (
-  SELECT q.*, row_number() OVER (PARTITION BY q.topic_id ORDER BY q.influence DESC, q.followers DESC, q.t DESC, q.post_key) AS r
+  SELECT q.*, row_number() OVER (PARTITION BY q.topic_id ORDER BY q.influence DESC, q.followers DESC NULLS LAST,
+                                 q.t DESC, q.post_key) AS r
   FROM q
 )
 SELECT agg.topic_id, agg.questions, agg.askers, agg.asker_followers, tp.label, agg.asker_influence,
@@ -84,7 +96,8 @@ def _pagerank_table(store: Any, graph: Any = None) -> pa.Table | None:
 
 
 def hot_questions(store: Any, *, topic: int | None = None, per_topic: int = 5, limit: int | None = 10,
-                  include_outliers: bool = False, influence: str = "auto", graph: Any = None) -> dict[str, Any]:
+                  include_outliers: bool = False, influence: str = "auto", graph: Any = None,
+                  exclude: list[str] | None = None) -> dict[str, Any]:
     """Question posts grouped by topic, JSON-ready.
 
     ``{available, reason, topics: [{topic_id, label, questions, askers, asker_followers, top: [{post_key,
@@ -94,7 +107,10 @@ def hot_questions(store: Any, *, topic: int | None = None, per_topic: int = 5, l
     ``influence``: "pagerank" (PageRank × number of nodes of the interaction graph, so 1 = average),
     "followers", or "auto" (PageRank when the store has interactions, else followers); the measure
     used is returned as ``influence_measure`` and ranks askers (``asker_influence`` per topic).
-    ``graph``: the interaction graph to rank on (default: the whole store's).
+    ``graph``: the interaction graph to rank on (default: the whole store's). ``exclude``: accounts whose
+    questions are left out — the owner's (Listen is what the people around O ask). An asker's
+    ``followers`` is the latest count a source gave, else the follows stored, else None (unknown; never 0
+    by default); ``asker_followers`` sums the known ones.
     """
     if influence not in ("auto", "pagerank", "followers"):
         raise QuestionsError(f"influence must be 'auto', 'pagerank' or 'followers' (got {influence!r})")
@@ -120,7 +136,7 @@ def hot_questions(store: Any, *, topic: int | None = None, per_topic: int = 5, l
     try:
         sql = _SQL.replace("{influence}", f'"{view}"').replace(
             "{infl_expr}", "coalesce(i.influence, 0)" if pr is not None else "coalesce(f.followers, 0)")
-        rows = con.execute(sql, [topic, topic, per_topic]).fetchall()
+        rows = con.execute(sql, [topic, topic, [str(k) for k in exclude or []], per_topic]).fetchall()
     finally:
         con.unregister(view)
     measure = "pagerank" if pr is not None else "followers"
@@ -132,7 +148,8 @@ def hot_questions(store: Any, *, topic: int | None = None, per_topic: int = 5, l
                     "questions": int(nq), "askers": int(na), "asker_followers": int(fol or 0),
                     "asker_influence": float(infl or 0),
                     "top": [{**d, "created_at": d["created_at"].isoformat() if d["created_at"] else None,
-                             "followers": int(d["followers"])} for d in (top or [])]})
+                             "followers": None if d["followers"] is None else int(d["followers"])}
+                            for d in (top or [])]})
     total = sum(t["questions"] for t in out)
     return {"available": True, "reason": None, "topics": out[:limit] if limit else out, "questions": total,
             "influence_measure": measure}

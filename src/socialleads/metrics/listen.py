@@ -99,7 +99,7 @@ def listen_summary(store: Any, owner_keys: list[str], window: Window | None, *, 
     """
     out = mentions_summary(store, owner_keys, window, k=k, alpha=alpha, cooldown=cooldown)
     out["topics"] = topic_summary(store, limit=TOP_TOPICS)
-    out["hot_questions"] = hot_questions(store, per_topic=3, limit=TOP_TOPICS, graph=graph)
+    out["hot_questions"] = hot_questions(store, per_topic=3, limit=TOP_TOPICS, graph=graph, exclude=owner_keys)
     acted = _listened_and_acted(store, owner_keys, window, sla_hours) if out.get("available") else None
     out["listened_and_acted"] = acted
     alerts = out.get("spike_alerts")

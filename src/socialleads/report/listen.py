@@ -53,8 +53,9 @@ def _questions(hq: dict[str, Any] | None) -> str:
         return f"<h3>Hot questions</h3><p>{esc((hq or {}).get('reason') or 'hot questions not available')}</p>"
     items = []
     for t in hq.get("topics") or []:
-        qs = "".join(f"<li>{esc(q.get('handle') or q.get('author_key') or '?')} ({num(int(q.get('followers') or 0))} "
-                     f"followers): {esc((q.get('text') or '')[:200])}</li>" for q in t.get("top") or [])
+        qs = "".join(f"<li>{esc(q.get('handle') or q.get('author_key') or '?')} ("
+                     + ("followers unknown" if q.get("followers") is None else f"{num(int(q['followers']))} followers")
+                     + f"): {esc((q.get('text') or '')[:200])}</li>" for q in t.get("top") or [])
         items.append(f"<li><b>{esc(t.get('label') or '')}</b>: {num(t['questions'])} questions from "
                      f"{num(t['askers'])} askers<ul>{qs}</ul></li>")
     return "<h3>Hot questions</h3>" + (f"<ol>{''.join(items)}</ol>" if items else "<p>No question posts.</p>")
