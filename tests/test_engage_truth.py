@@ -129,3 +129,16 @@ def test_inbox_command_json_equals_truth(imported) -> None:
         assert st[k] == e[k], k
     for k in RATES:
         assert st[k] == pytest.approx(e[k], abs=1e-9), k
+
+
+def test_listen_and_engage_report_one_listened_and_acted_rate(world) -> None:
+    """The listened-and-acted rate is one figure: Listen's section shows Engage's (the review found 9.6% in
+    one and 9.7% in the other, and 0% vs 'not available' on a small workspace)."""
+    from socialleads.metrics.scorecard import build_scorecard
+
+    _, ws, _ = world
+    card = build_scorecard(ws.store, ws.owner_keys(), ws.config)
+    la, resp = card["listen"]["listened_and_acted"], card["engage"]["response"]
+    assert la["rate"] == resp["listened_and_acted_rate"]
+    assert la["rate"] is not None and 0 < la["acted"] <= la["items"]
+    assert la["acted"] / la["items"] == pytest.approx(la["rate"])

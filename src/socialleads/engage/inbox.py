@@ -291,7 +291,8 @@ def response_stats(store: Store, owner_keys: Sequence[str], *, start: Any, end: 
     * ``within_sla_share`` = items answered within ``sla_hours`` ÷ items that are *due*: answered within
       the SLA, or created at least ``sla_hours`` before the end of the data (an unanswered item whose SLA
       has not yet run out is ``pending``, neither met nor missed — Zendesk's SLA achievement rule).
-    * ``listened_and_acted_rate``: the same share over the inbound questions and negative items.
+    * ``listened_and_acted_rate``: the same share over the inbound questions and negative items
+      (``listened_acted`` ÷ ``listened_items``) — Listen's figure too (METRICS §1).
     * ``conversation_ratio`` = O's replies + quotes with a comment ÷ all O's posts created in the window
       (reposts included in the denominator); ``conversation_start_share`` = share of O's non-repost posts
       in the window that got ≥ 1 reply from a non-owner (at any time in the stored data).
@@ -358,6 +359,7 @@ def response_stats(store: Store, owner_keys: Sequence[str], *, start: Any, end: 
     out["within_sla_share"] = _share(int(met.sum()), int(due.sum()),
                                      "no inbound item in the window is due yet (answered, or older than the SLA)",
                                      unavailable, "within_sla_share")
+    out["listened_items"], out["listened_acted"] = int((due & asks).sum()), int((met & asks).sum())
     out["listened_and_acted_rate"] = _share(
         int((met & asks).sum()), int((due & asks).sum()),
         "no inbound question or negative item in the window is due yet", unavailable, "listened_and_acted_rate")

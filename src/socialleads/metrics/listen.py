@@ -82,7 +82,8 @@ def _share(a: int, b: int) -> float | None:
 
 def listen_summary(store: Any, owner_keys: list[str], window: Window | None, *, k: float = 2.0,
                    alpha: float = 0.01, cooldown: int = 6, sla_hours: float = DEFAULT_SLA_HOURS,
-                   acted_target: float = ACTED_TARGET, graph: Any = None) -> dict[str, Any]:
+                   acted_target: float = ACTED_TARGET, graph: Any = None,
+                   response: dict[str, Any] | None = None) -> dict[str, Any]:
     """The `listen` section of the scorecard, JSON-ready, with the topics, hot questions, the
     listened-and-acted rate, and Listen's ``grade`` and ``evidence``.
 
@@ -100,12 +101,13 @@ def listen_summary(store: Any, owner_keys: list[str], window: Window | None, *, 
     out = mentions_summary(store, owner_keys, window, k=k, alpha=alpha, cooldown=cooldown)
     out["topics"] = topic_summary(store, limit=TOP_TOPICS)
     out["hot_questions"] = hot_questions(store, per_topic=3, limit=TOP_TOPICS, graph=graph, exclude=owner_keys)
-    acted = _listened_and_acted(store, owner_keys, window, sla_hours) if out.get("available") else None
+    acted = _listened_and_acted(store, owner_keys, window, sla_hours, response) if out.get("available") else None
     out["listened_and_acted"] = acted
     alerts = out.get("spike_alerts")
     checks = [
         Check("listened-and-acted rate", acted["rate"] if acted else None, acted_target, "min",
-              f"inbound questions and negative mentions answered by O within {sla_hours:g} h (default target)"),
+              (acted or {}).get("reason") or f"inbound questions and negative items answered by O within "
+              f"{sla_hours:g} h, of those due (default target; the Engage section's figure)"),
         Check("net sentiment of mentions", out.get("net_sentiment"), 0.0, "min", "(pos − neg)/(pos + neg) ≥ 0"),
         Check("negative-mention spikes in W", None if alerts is None else len(alerts), 0, "max",
               "METRICS §1 spike rule on the hourly negative mentions"),
@@ -115,32 +117,24 @@ def listen_summary(store: Any, owner_keys: list[str], window: Window | None, *, 
     return out
 
 
-_ACTED_SQL = """
-WITH o AS (SELECT unnest(?::VARCHAR[]) AS k),
-items AS (SELECT unnest(?::VARCHAR[]) AS post_key, unnest(?::TIMESTAMP[]) AS t),
-r AS (SELECT reply_to_key, min(coalesce(created_at, sort_at)) AS rt FROM posts
-      WHERE author_key IN (SELECT k FROM o) AND reply_to_key IN (SELECT post_key FROM items) GROUP BY ALL)
-SELECT count(*), count(*) FILTER (WHERE r.rt IS NOT NULL AND r.rt <= items.t + to_microseconds(CAST(? AS BIGINT)))
-FROM items LEFT JOIN r ON r.reply_to_key = items.post_key
-"""
-
-
-def _listened_and_acted(store: Any, owner_keys: list[str], window: Window | None,
-                        sla_hours: float) -> dict[str, Any] | None:
-    """Inbound questions and negative mentions of O in W, and how many O replied to within the SLA."""
+def _listened_and_acted(store: Any, owner_keys: list[str], window: Window | None, sla_hours: float,
+                        stats: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    """Inbound questions and negative items of O in W that are due, and how many O answered within the
+    SLA: engage.inbox.response_stats' listened-and-acted figures (one definition for Listen and Engage;
+    `stats` when the caller has them already)."""
     owners = sorted({str(x) for x in owner_keys or []})
-    if window is None or not owners or _signals_state(store.con) is not None:
+    if window is None or not owners or not has_table(store.con, "post_signals"):  # a store before migration 003
         return None
-    w0, w1 = naive(window.start), naive(window.end)
-    tbl = store.con.sql(_MENTIONS_SQL.format(signals=_SIGNALS[0], join=_SIGNALS[1]),
-                        params=[owners, w0, w1]).to_arrow_table()
-    lab = np.asarray(tbl.column("sentiment_label").to_pylist(), dtype=object)
-    isq = np.asarray(tbl.column("is_question").fill_null(False).to_numpy(zero_copy_only=False), bool)
-    sel = np.flatnonzero(isq | (lab == "negative"))
-    keys = np.asarray(tbl.column("post_key").to_pylist(), dtype=object)[sel].tolist()
-    times = tbl.column("t").to_numpy().astype("datetime64[us]")[sel].astype(dt.datetime).tolist()
-    n, ok = store.con.execute(_ACTED_SQL, [owners, keys, times, int(sla_hours * 3_600_000_000)]).fetchall()[0]
-    return {"items": int(n), "acted": int(ok), "rate": ok / n if n else None, "sla_hours": sla_hours}
+    if stats is None:
+        from socialleads.engage.inbox import response_stats
+
+        stats = response_stats(store, owners, start=naive(window.start), end=naive(window.end), sla_hours=sla_hours)
+    rate = stats.get("listened_and_acted_rate")
+    out = {"items": int(stats.get("listened_items") or 0), "acted": int(stats.get("listened_acted") or 0),
+           "rate": rate, "sla_hours": sla_hours}
+    if rate is None:
+        out["reason"] = (stats.get("unavailable") or {}).get("listened_and_acted_rate")
+    return out
 
 
 def mentions_summary(store: Any, owner_keys: list[str], window: Window | None, *, k: float = 2.0,

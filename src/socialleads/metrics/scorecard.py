@@ -144,7 +144,15 @@ def _other_sections(store: Any, owner_keys: list[str], w: Window | None, config:
         return {k: unavailable(SPARK_ONLY) for k in STAGES}
     ctx = StageContext(store, owner_keys, w, config, audience)
     # hot questions rank askers by PageRank on the interaction graph of W, shared with Engage
-    out = {"listen": listen_summary(store, owner_keys, w, graph=ctx.window_graph())}
+    # the listened-and-acted rate is Engage's response_stats figure: computed once, shared through ctx
+    sla = float(getattr(getattr(config, "goals", None), "response_sla_hours", None) or 24.0)
+    response = None
+    if w is not None and owner_keys:
+        from socialleads.engage.section import cached_response_stats
+
+        response = cached_response_stats(ctx, w.start, w.end, sla)
+    out = {"listen": listen_summary(store, owner_keys, w, graph=ctx.window_graph(), sla_hours=sla,
+                                    response=response)}
     out.update(stage_sections(ctx))
     return out
 
