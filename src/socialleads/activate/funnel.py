@@ -19,6 +19,7 @@ from typing import Any
 
 from socialleads.activate import attribution as A
 from socialleads.activate.links import owner_sql
+from socialleads.metrics.scorecard import NO_INBOUND
 from socialleads.metrics.window import store_data_end
 from socialleads.store.db import run_sql
 
@@ -57,10 +58,18 @@ def funnel(con: Any, owner_keys: list[str], start: dt.datetime, end: dt.datetime
 
     def rate(a: int | None, b: int | None) -> float | None:
         return a / b if a is not None and b else None
+    eng_rate = rate(eng, fol)
+    eng_reason = None
+    if not eng and not run_sql(con, f"""SELECT count(*) FROM interactions i
+            WHERE i.type IN ('reply', 'mention', 'repost', 'quote', 'like') AND i.actor_key NOT IN ({o})
+              AND (i.target_account_key IN ({o}) OR i.target_post_key IN (SELECT post_key FROM posts
+                                                                           WHERE author_key IN ({o})))""")[0][0]:
+        # no action of another account on O in the whole store: the sources cannot show engagers
+        eng_rate, eng_reason = None, NO_INBOUND
     stages = [
         {"stage": "followers", "unit": "accounts", "count": fol, "basis": basis},
-        {"stage": "engagers", "unit": "accounts", "count": int(eng), "rate": rate(eng, fol),
-         "rate_label": "engagers ÷ followers (engagers may include non-followers)"},
+        {"stage": "engagers", "unit": "accounts", "count": None if eng_reason else int(eng), "rate": eng_rate,
+         "rate_label": "engagers ÷ followers (engagers may include non-followers)", "reason": eng_reason},
         {"stage": "clickers", "unit": "web visitors", "count": int(clk[0]), "clicks": int(clk[1]),
          "rate": rate(clk[0], eng), "rate_label": "visitors ÷ engaging accounts (different units)"},
         {"stage": "converters", "unit": "web visitors", "count": int(cv[0]), "conversions": int(cv[1]),

@@ -85,7 +85,8 @@ def section(ctx: Any) -> dict[str, Any]:
               else "no conversions imported"),
         Check("CTR", att["ctr"] if att["clicks"] else None, TARGETS["ctr"], "min",
               f"{DEFAULT}; {att['ctr_basis'] or 'no followers at post time'}" if att["clicks"] else no_clicks),
-        Check("engagers ÷ followers in W", fun["stages"][1]["rate"], TARGETS["engager_rate"], "min", DEFAULT),
+        Check("engagers ÷ followers in W", fun["stages"][1]["rate"], TARGETS["engager_rate"], "min",
+              fun["stages"][1].get("reason") or DEFAULT),
     ]
     if f["experiments"]:
         undecided = sum(e["verdict"] == "too small to decide" for e in f["experiments"])

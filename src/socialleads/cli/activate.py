@@ -20,13 +20,21 @@ def _f(v: Any, fmt: str = ".4f") -> str:
     return "n/a" if v is None else format(v, fmt) if isinstance(v, float) else str(v)
 
 
+#: columns that hold shares: shown as percentages, as the summary lines show them
+PERCENT = frozenset({"ctr", "rate"})
+
+
 def _table(title: str, rows: list[dict[str, Any]], cols: list[str]) -> Table:
     t = Table(title=title, title_justify="left")
     for c in cols:
         t.add_column(c)
     for r in rows:
-        t.add_row(*[escape(_f(r.get(c))) for c in cols])
+        t.add_row(*[escape(_f(r.get(c), ".2%" if c in PERCENT else ".4f")) for c in cols])
     return t
+
+
+def _by_method(counts: dict[str, int]) -> str:
+    return ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in sorted(counts.items(), key=lambda x: -x[1]))
 
 
 def activate_command(as_json: JsonOpt = False, lookback_days: LookbackOpt = 7,
@@ -49,13 +57,18 @@ def activate_command(as_json: JsonOpt = False, lookback_days: LookbackOpt = 7,
     if fun:
         console.print(_table(f"funnel {fun['window']['start'][:10]} – {fun['window']['end'][:10]}", fun["stages"],
                              ["stage", "unit", "count", "rate", "rate_label"]))
-    console.print(f"links {att['links']} in {att['link_posts']} posts · clicks {att['clicks']} "
-                  f"({_f(att['attributed_click_share'], '.1%')} attributed: {att['clicks_by_method']}) · "
-                  f"conversions {att['conversions']} · CTR {_f(att['ctr'], '.2%')} ({att['ctr_basis'] or 'n/a'})")
-    console.print(_table("per campaign", att["per_campaign"],
-                         ["campaign", "link_posts", "clicks", "conversions", "ctr"]))
-    console.print(_table("top posts by clicks", att["top_posts"],
-                         ["post_key", "created_at", "campaign", "clicks", "conversions", "ctr"]))
+    clicks = (f"clicks {att['clicks']:,} ({_f(att['attributed_click_share'], '.1%')} attributed: "
+              f"{escape(_by_method(att['clicks_by_method']))})" if att["clicks"] else "no clicks imported")
+    console.print(f"links {att['links']:,} in {att['link_posts']:,} posts · {clicks} · conversions "
+                  f"{att['conversions']:,} · CTR {_f(att['ctr'], '.2%')} ({escape(att['ctr_basis'] or 'n/a')})")
+    if att["per_campaign"]:
+        console.print(_table("per campaign", att["per_campaign"], ["campaign", "link_posts", "clicks", "conversions", "ctr"]))
+    clicked = [r for r in att["top_posts"] if r.get("clicks")]
+    if clicked:
+        console.print(_table("top posts by clicks", clicked,
+                             ["post_key", "created_at", "campaign", "clicks", "conversions", "ctr"]))
+    else:
+        console.print("no click attributed to a post (import web analytics clicks: docs/activate.md)")
 
 
 @experiment_app.command("list")

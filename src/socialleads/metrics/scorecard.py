@@ -27,6 +27,11 @@ from socialleads.metrics.tables import Tables, tables_for
 from socialleads.metrics.window import UTC, Window, window_for
 from socialleads.metrics.window import window_days as window_days_of
 
+NO_INBOUND = ("not available from these sources: no action by another account on the owner's posts or account "
+              "is stored (an account archive holds the owner's own activity; notifications, a `leads pull` or a "
+              "platform capture supply the others' replies, likes, reposts and follows)")
+INBOUND_KEYS = ("engagers", "reactivity", "active_followers", "passive_share", "action_distribution",
+                "week4_retention", "returning_engager_share", "hidden_network")
 AUDIENCE_KEYS = ("followers", "followers_start", "net_growth", "gained", "lost", "growth_rate", "reactivity",
                  "passive_share", "active_followers", "week4_retention", "hidden_network",
                  "action_distribution", "returning_engager_share", "post_reactivity", "audience_reaction_rate",
@@ -72,17 +77,20 @@ def _audience_figures(aud: Audience, w: Window, config: Any,
             m.setdefault(k, miss)
         return m, {"per_platform": {}, "untimed_actions": 0, "source": aud.source, "returning_week": None}
     actions = timed(cached)
-    m["engagers"] = Metric.of(int(in_window(actions, w).select("actor_key").distinct().count().execute()))
-    m["reactivity"] = am.reactivity(aud, w, actions, f_start)
-    m.update(am.active_passive(aud, w, actions, f_end))
+    if int(cached.count().execute()) == 0:
+        # not one action by another account on O in the whole store: the imported sources cannot show them
+        # (an account archive holds the owner's own activity), so these figures are not available — not 0
+        miss = Metric.missing(NO_INBOUND)
+        for k in INBOUND_KEYS:
+            m[k] = miss
     matrix = am.cohort_retention(actions, w)
-    m["week4_retention"] = am.week4_retention(matrix)
     returning = am.returning_engagers(actions, w)
     last = returning[-1] if returning else None
-    m["returning_engager_share"] = (Metric.of(last["share"]) if last and last["share"] is not None else
-                                    Metric.missing("not available: no engagers in the latest week"))
-    m["hidden_network"] = am.hidden_network(aud, w, actions)
+    if "engagers" not in m:
+        _inbound_figures(m, aud, w, actions, f_start, f_end, matrix, last)
     m.update(am.per_post_summary(am.per_post(aud, w, actions)))
+    if "engagers" in m and not m["engagers"].available:
+        m["post_reactivity"] = m["audience_reaction_rate"] = m["engagers"]
     m["goal"] = am.goal_progress(f_end, m["net_growth"].value, w, getattr(config, "goals", None))
     per_platform = {}
     for p, (s, e) in sorted((p, v) for p, v in counts.items() if p != ALL):
@@ -92,6 +100,18 @@ def _audience_figures(aud: Audience, w: Window, config: Any,
              "source": aud.source, "returning_week": last["week"] if last else None,
              "matrix": matrix, "returning": returning, "actions": actions}
     return m, extra
+
+
+def _inbound_figures(m: dict[str, Metric], aud: Audience, w: Window, actions: Any, f_start: int | None,
+                     f_end: int | None, matrix: dict[str, Any], last: dict[str, Any] | None) -> None:
+    """The figures made of other accounts' actions on O (METRICS.md §0)."""
+    m["engagers"] = Metric.of(int(in_window(actions, w).select("actor_key").distinct().count().execute()))
+    m["reactivity"] = am.reactivity(aud, w, actions, f_start)
+    m.update(am.active_passive(aud, w, actions, f_end))
+    m["week4_retention"] = am.week4_retention(matrix)
+    m["returning_engager_share"] = (Metric.of(last["share"]) if last and last["share"] is not None else
+                                    Metric.missing("not available: no engagers in the latest week"))
+    m["hidden_network"] = am.hidden_network(aud, w, actions)
 
 
 def build_scorecard(store: Any, owner_keys: list[str], config: Any, window_days: int | None = None) -> dict:
