@@ -200,3 +200,16 @@ def test_a_forced_format_that_does_not_fit_is_refused(tmp_path):
     junk.write_bytes(bytes(range(256)) * 12)
     r = leads("import", str(junk), "--format", "bsky_firehose", "-w", str(ws))
     assert r.returncode == 2 and "nothing in it could be read as bsky_firehose" in r.stderr, r.stderr
+
+
+def test_check_warns_about_an_owner_account_that_matches_no_data(tmp_path):
+    """`leads init`'s template declares a placeholder owner; once data is imported, `leads check` says that
+    the declared account matches nothing instead of a plain 'ok … 1 owner account(s)'."""
+    ws = tmp_path / "ws"
+    assert leads("init", str(ws)).returncode == 0
+    data = tmp_path / "posts.jsonl"
+    data.write_text('{"record_type": "post", "post_key": "x:1", "platform": "x", "author_key": "x:u1", '
+                    '"created_at": "2026-01-02T03:04:05Z", "kind": "original", "text": "hi"}\n')
+    assert leads("import", str(data), "-w", str(ws)).returncode == 0
+    r = leads("check", "-w", str(ws))
+    assert r.returncode == 0 and "matches no imported account" in r.stderr, r.stderr

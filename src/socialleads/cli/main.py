@@ -113,12 +113,23 @@ def init(
 def check(workspace: WorkspaceOpt = None) -> None:
     """Validate leads.toml and report the store's schema version."""
     from socialleads.workspace import open_workspace
+    from socialleads.workspace.workspace import resolve_account_keys
 
     with open_workspace(workspace) as ws:
         c = ws.config
         console.print(f"[green]ok[/green] {ws.root / 'leads.toml'}: {len(c.owner)} owner account(s), "
                       f"{len(c.competitors)} competitor(s), {len(c.brand.principles)} principle(s); "
                       f"schema version {ws.store.schema_version}")
+        # a declared owner account that no stored account matches is a placeholder or a typo: say so
+        has_data = ws.store.con.execute("SELECT count(*) FROM accounts").fetchall()[0][0] > 0
+        found = set(ws.owner_keys()) if has_data else set()
+        for ref in c.owner if has_data else ():
+            name = ref.key or f"{ref.platform}:{ref.handle}"
+            matched = ref.key in found if ref.key else bool(resolve_account_keys(ws.store, (ref,)))
+            if not matched:
+                err_console.print(f"[yellow]warning[/yellow]: owner account {escape(name)} in leads.toml matches no "
+                                  "imported account (a placeholder, or a handle that differs from the data's)",
+                                  soft_wrap=True)
 
 
 @app.command("import", rich_help_panel=DATA)
