@@ -77,3 +77,31 @@ def test_stage_for_store_without_classes_table_does_not_fail():
         assert st["available"] is False and st["stage"] is None and st["profile"] is None
     finally:
         s.close()
+
+
+def test_stage_and_coach_need_only_their_sections(tmp_path):
+    """`leads stage` builds the audience figures and Activate only, `leads coach` Dominate only: the same
+    stage and the same actions as from the whole scorecard (the review timed both at 10-15 s)."""
+    from socialleads.classify.classes import classify_posts
+    from socialleads.classify.coach import coach
+    from socialleads.classify.stage import stage_for_store
+    from socialleads.metrics.scorecard import build_scorecard
+    from socialleads.simulate import simulate
+    from socialleads.sources.importer import import_path
+    from socialleads.store import open_store
+    from socialleads.workspace.config import load_config
+
+    simulate(tmp_path / "w", posts=4_000, seed=2)
+    store = open_store(None)
+    import_path(store, tmp_path / "w")
+    config = load_config(tmp_path / "w" / "leads.toml")
+    owners = [r[0] for r in store.con.execute("SELECT account_key FROM accounts WHERE is_owner ORDER BY 1").fetchall()]
+    classify_posts(store, config)
+    full = build_scorecard(store, owners, config)
+    part = build_scorecard(store, owners, config, sections={"activate"})
+    assert set(part) - {"stage_of_influence"} >= {"audience", "activate"} and "engage" not in part
+    a, b = stage_for_store(store, owners, full), stage_for_store(store, owners, part)
+    assert a == b
+    dom = build_scorecard(store, owners, config, sections={"dominate"})
+    assert coach(store, owners, config, full) == coach(store, owners, config, dom)
+    store.close()

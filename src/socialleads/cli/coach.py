@@ -73,7 +73,8 @@ def stage_command(as_json: JsonOpt = False, workspace: WorkspaceOpt = None) -> N
 
     with user_errors(), open_workspace(workspace, read_only=True) as ws:
         owners = ws.owner_keys()
-        card = build_scorecard(ws.store, owners, ws.config)
+        # the stage of influence reads the audience figures and Activate's: the other sections are not built
+        card = build_scorecard(ws.store, owners, ws.config, sections={"activate"})
         st = stage_for_store(ws.store, owners, card)
     if as_json:
         print_json(st)
@@ -110,7 +111,8 @@ def coach_command(
         owners = ws.owner_keys()
         if owners:
             classify_posts(ws.store, ws.config, account_keys=owners)
-        card = build_scorecard(ws.store, owners, ws.config) if owners else None
+        # the coach reads Dominate's first movers from the card; its other rules query the store
+        card = build_scorecard(ws.store, owners, ws.config, sections={"dominate"}) if owners else None
         actions = coach(ws.store, owners, ws.config, card, limit=limit)
     if as_json:
         print_json(actions)

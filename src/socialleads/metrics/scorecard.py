@@ -114,15 +114,18 @@ def _inbound_figures(m: dict[str, Metric], aud: Audience, w: Window, actions: An
     m["hidden_network"] = am.hidden_network(aud, w, actions)
 
 
-def build_scorecard(store: Any, owner_keys: list[str], config: Any, window_days: int | None = None) -> dict:
+def build_scorecard(store: Any, owner_keys: list[str], config: Any, window_days: int | None = None,
+                    sections: frozenset[str] | set[str] | None = None) -> dict:
     """The LEADS scorecard as a JSON-ready dict (METRICS.md §0 for `audience`; other stages pending).
 
     `audience` holds each figure's value (None when not available, with the reason under
     `audience.unavailable[key]`), `window` {start, end, days}, `per_platform`, `follower_source`
     (follows | follower_snapshots | metrics_snapshots | none) and `untimed_actions` (actions on O left out
-    because they have no time).
+    because they have no time). `sections`: compute only these LEADS sections (e.g. {"activate"} for the
+    stage of influence); the others are left out of the card.
     """
-    return scorecard_and_series(store, owner_keys, config, window_days, series=False)["scorecard"]
+    return scorecard_and_series(store, owner_keys, config, window_days, series=False,
+                                sections=sections)["scorecard"]
 
 
 def audience_timeseries(store: Any, owner_keys: list[str], config: Any,
@@ -156,13 +159,15 @@ SPARK_ONLY = ("not available on --engine spark without the workspace's store: th
 
 
 def _other_sections(store: Any, owner_keys: list[str], w: Window | None, config: Any,
-                    audience: dict[str, Any]) -> dict[str, Any]:
-    """listen + the four stage sections (computed on the workspace's DuckDB store)."""
+                    audience: dict[str, Any], sections: frozenset[str] | set[str] | None = None) -> dict[str, Any]:
+    """listen + the four stage sections (computed on the workspace's DuckDB store); only `sections` if given."""
     if store is None:
         from socialleads.metrics.stages import STAGES, unavailable
 
         return {k: unavailable(SPARK_ONLY) for k in STAGES}
     ctx = StageContext(store, owner_keys, w, config, audience)
+    if sections is not None and "listen" not in sections:
+        return stage_sections(ctx, only=sections)
     # hot questions rank askers by PageRank on the interaction graph of W, shared with Engage
     # the listened-and-acted rate is Engage's response_stats figure: computed once, shared through ctx
     sla = float(getattr(getattr(config, "goals", None), "response_sla_hours", None) or 24.0)
@@ -173,7 +178,7 @@ def _other_sections(store: Any, owner_keys: list[str], w: Window | None, config:
         response = cached_response_stats(ctx, w.start, w.end, sla)
     out = {"listen": listen_summary(store, owner_keys, w, graph=ctx.window_graph(), sla_hours=sla,
                                     response=response)}
-    out.update(stage_sections(ctx))
+    out.update(stage_sections(ctx, only=sections))
     return out
 
 
@@ -193,7 +198,8 @@ def _materialize(aud: Audience) -> tuple[Any, Any]:
 
 
 def scorecard_and_series(store: Any, owner_keys: list[str], config: Any, window_days: int | None = None,
-                         series: bool = True, tables: Tables | None = None) -> dict[str, Any]:
+                         series: bool = True, tables: Tables | None = None,
+                         sections: frozenset[str] | set[str] | None = None) -> dict[str, Any]:
     """{'scorecard': ..., 'series': ... or None}: one pass shared by the report.
 
     `tables`: run the audience figures on these Ibis tables (e.g. `socialleads.engine.spark.spark_tables`)
@@ -210,7 +216,7 @@ def scorecard_and_series(store: Any, owner_keys: list[str], config: Any, window_
         audience.update(window=None, per_platform={}, follower_source=aud.source, untimed_actions=0,
                         returning_week=None, unavailable=unavailable)
         card = {"workspace": getattr(config, "name", None), "engine": engine, "audience": audience}
-        card.update(_other_sections(store, list(owner_keys), None, config, audience))
+        card.update(_other_sections(store, list(owner_keys), None, config, audience, sections))
         _add_stage_of_influence(store, list(aud.owner), card)
         return {"scorecard": card, "series": None if not series else _empty_series()}
     cached, release = _materialize(aud)
@@ -220,7 +226,7 @@ def scorecard_and_series(store: Any, owner_keys: list[str], config: Any, window_
         release()
     card = out["scorecard"]
     card["engine"] = engine
-    card.update(_other_sections(store, list(aud.owner), w, config, card["audience"]))
+    card.update(_other_sections(store, list(aud.owner), w, config, card["audience"], sections))
     _add_stage_of_influence(store, list(aud.owner), card)
     return out
 

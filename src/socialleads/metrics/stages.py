@@ -120,8 +120,9 @@ def unavailable(reason: str) -> dict[str, Any]:
     return {"available": False, "reason": reason, "grade": grade([]), "evidence": []}
 
 
-def stage_sections(ctx: StageContext) -> dict[str, dict[str, Any]]:
-    """engage, activate, dominate and mandate sections (listen is the scorecard's own).
+def stage_sections(ctx: StageContext, only: frozenset[str] | set[str] | None = None) -> dict[str, dict[str, Any]]:
+    """engage, activate, dominate and mandate sections (listen is the scorecard's own); only those in `only`
+    when given.
 
     Without a config (a library call on a bare store) the stages read the defaults of leads.toml."""
     if ctx.config is None:
@@ -130,6 +131,8 @@ def stage_sections(ctx: StageContext) -> dict[str, dict[str, Any]]:
         ctx.config = Config()
     out: dict[str, dict[str, Any]] = {}
     for stage, modname in STAGE_MODULES.items():
+        if only is not None and stage not in only:
+            continue
         try:
             mod = importlib.import_module(modname)
         except ModuleNotFoundError as exc:
