@@ -53,21 +53,29 @@ def who_command(
     from rich.markup import escape
     from rich.table import Table
 
+    # a narrow terminal gets the rank, the account, PageRank and the reason (the axes are in --json)
+    wide = console.width >= 120
     t = Table(title=f"who matters: the last {days} days of data" + (", around you" if around_me else ""),
               title_justify="left",
-              caption="axes: count (percentile among the accounts active in the window)", caption_justify="left")
+              caption="axes: count (percentile among the accounts active in the window)" if wide else
+              "the audience / spread / conversation axes: a terminal ≥ 120 columns wide, or --json",
+              caption_justify="left")
     t.add_column("#", justify="right")
-    t.add_column("account", no_wrap=True)
-    t.add_column("platform", no_wrap=True)
-    t.add_column("PageRank", justify="right")
-    t.add_column("audience", justify="right")
-    t.add_column("spread", justify="right")
-    t.add_column("conversation", justify="right")
-    t.add_column("why", overflow="fold")
+    t.add_column("account", overflow="fold", min_width=12)
+    if wide:
+        t.add_column("platform", no_wrap=True)
+    t.add_column("PageRank", justify="right", no_wrap=True)
+    if wide:
+        t.add_column("audience", justify="right")
+        t.add_column("spread", justify="right")
+        t.add_column("conversation", justify="right")
+    t.add_column("why", overflow="fold", min_width=24)
     for r in rows:
-        t.add_row(str(r["rank"]), escape(r["handle"] or r["account"]), escape(r["platform"] or "?"),
-                  _fmt_pr(r["pagerank"]), _axis(r, "audience"), _axis(r, "spread"), _axis(r, "conversation"),
-                  escape(r["reasons"][0] if r["reasons"] else ""))
+        cells = [str(r["rank"]), escape(r["handle"] or r["account"])]
+        cells += [escape(r["platform"] or "?")] if wide else []
+        cells += [_fmt_pr(r["pagerank"])]
+        cells += [_axis(r, "audience"), _axis(r, "spread"), _axis(r, "conversation")] if wide else []
+        t.add_row(*cells, escape(r["reasons"][0] if r["reasons"] else ""))
     if not rows:
         console.print("No accounts to rank: the store has no interactions in the window (import some data).")
         return
