@@ -185,6 +185,18 @@ def test_listen_summary_missing_table(store):
         enrich(store)
 
 
+def test_no_mentions_are_no_evidence_of_calm(store):
+    """An owner nobody mentions in W: the spike check is not counted (the review saw grade A from '0 spikes'
+    on 0 mentions), and the sentiment shares say there is no mention — not 'run leads enrich'."""
+    _fill(store)
+    enrich(store)
+    s = listen_summary(store, ["nobody-mentions-me"], _window(0, 20))
+    assert s["mentions"] == 0
+    spikes = [e for e in s["evidence"] if e["metric"] == "negative-mention spikes in W"][0]
+    assert spikes["value"] is None and spikes["met"] is None
+    assert s["unavailable"]["negative_share"] == "not available: no mention of O in W"
+
+
 def _iso(s: str) -> dt.datetime:
     return dt.datetime.fromisoformat(s.replace("Z", "+00:00"))
 

@@ -109,8 +109,10 @@ def listen_summary(store: Any, owner_keys: list[str], window: Window | None, *, 
               (acted or {}).get("reason") or f"inbound questions and negative items answered by O within "
               f"{sla_hours:g} h, of those due (default target; the Engage section's figure)"),
         Check("net sentiment of mentions", out.get("net_sentiment"), 0.0, "min", "(pos − neg)/(pos + neg) ≥ 0"),
-        Check("negative-mention spikes in W", None if alerts is None else len(alerts), 0, "max",
-              "METRICS §1 spike rule on the hourly negative mentions"),
+        # no mention of O in W is no evidence of a calm: the check counts only where there is something to watch
+        Check("negative-mention spikes in W", None if alerts is None or not out.get("mentions") else len(alerts), 0,
+              "max", "METRICS §1 spike rule on the hourly negative mentions" if out.get("mentions") else
+              "no mention of O in W to watch"),
     ]
     out["grade"] = grade(checks)
     out["evidence"] = [c.to_json() for c in checks]
@@ -194,12 +196,16 @@ def mentions_summary(store: Any, owner_keys: list[str], window: Window | None, *
     out["questions"] = int((isq & in_w).sum())
     out["question_share"] = _share(out["questions"], scored_text)
     if not labelled:
+        why = ("not available: no mention of O in W" if n == 0 else
+               "not available: no mention of O in W has a sentiment label yet (run `leads enrich`)")
         for key in ("negative_share", "neutral_share", "positive_share"):
-            unavailable[key] = "not available: no mention of O in W has a sentiment label yet (run `leads enrich`)"
+            unavailable[key] = why
     if out["net_sentiment"] is None:
-        unavailable["net_sentiment"] = "not available: no positive or negative mention in W"
+        unavailable["net_sentiment"] = ("not available: no mention of O in W" if n == 0 else
+                                        "not available: no positive or negative mention in W")
     if out["question_share"] is None:
-        unavailable["question_share"] = "not available: no mention of O in W has text"
+        unavailable["question_share"] = ("not available: no mention of O in W" if n == 0 else
+                                         "not available: no mention of O in W has text")
     neg = label == "negative"
     out["spike_alerts"] = _alerts(con, tbl, t, neg, lo, w0, w1, k, alpha, cooldown)
     out["unavailable"] = unavailable
