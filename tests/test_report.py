@@ -32,3 +32,22 @@ def test_report_with_unavailable_figures(tmp_path):
     text = path.read_text(encoding="utf-8")
     assert "n/a" in text and "Week-4 retention" in text
     assert "1 actions on the owner have no time" in text
+
+
+def test_check_values_read_the_same_in_the_terminal_and_the_report():
+    """A share reads as a percentage, a count whole, hours with 'h', a per-post number with decimals — in
+    the terminal's evidence table and the report's alike (the review saw '7.39 ≥ 100.0%' for clicks per
+    link post, and raw fractions in the report next to percentages in the terminal)."""
+    from socialleads.format import fmt_check_value
+    from socialleads.metrics.stages import Check
+
+    assert fmt_check_value(0.05) == "5.0%" and fmt_check_value(3) == "3" and fmt_check_value(None) == "—"
+    assert fmt_check_value(1.0, "number") == "1.00" and fmt_check_value(7.04, "hours") == "7.0 h"
+    c = Check("clicks per link post", 7.39, 1.0, "min", unit="number").to_json()
+    from socialleads.report.parts import grade_block
+
+    html = grade_block({"grade": {"letter": "A", "met": 1, "checks": 1}, "evidence": [c]})
+    assert "7.39" in html and "≥ 1.00" in html and "100.0%" not in html
+    share = grade_block({"grade": {"letter": "F", "met": 0, "checks": 1},
+                         "evidence": [Check("CTR", 0.005, 0.01, "min").to_json()]})
+    assert "0.5%" in share and "≥ 1.0%" in share

@@ -76,7 +76,7 @@ def section(ctx: Any) -> dict[str, Any]:
     no_clicks = "no clicks imported (import the analytics as CSV / JSON lines: docs/generic-format.md)"
     checks = [
         Check("clicks per link post", att["clicks_per_link_post"] if att["clicks"] else None,
-              TARGETS["clicks_per_link_post"], "min", DEFAULT if att["clicks"] else no_clicks),
+              TARGETS["clicks_per_link_post"], "min", DEFAULT if att["clicks"] else no_clicks, unit="number"),
         Check("attributed click share", att["attributed_click_share"], TARGETS["attributed_click_share"], "min",
               DEFAULT + "; methods: post_key, utm_content, last touch within "
               f"{att['lookback_days']} days" if att["clicks"] else no_clicks),

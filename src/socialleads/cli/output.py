@@ -27,6 +27,8 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
+from socialleads.format import fmt_check_value
+
 console = Console(stderr=False, highlight=False)
 err_console = Console(stderr=True, highlight=False)
 
@@ -361,8 +363,9 @@ def evidence_table(label: str, section: dict[str, Any]) -> Table | None:
         met = c.get("met")
         mark = "[green]✓[/green]" if met else ("[red]✗[/red]" if met is False else "[dim]–[/dim]")
         op = "≥" if c.get("direction") == "min" else "≤"
-        target = "" if c.get("target") is None else f"{op} {fmt_value(c.get('target'))}"
-        value = NOT_AVAILABLE if c.get("value") is None else fmt_value(c.get("value"))
+        unit = c.get("unit") or "share"
+        target = "" if c.get("target") is None else f"{op} {fmt_check_value(c.get('target'), unit)}"
+        value = NOT_AVAILABLE if c.get("value") is None else fmt_check_value(c.get("value"), unit)
         t.add_row(mark, escape(str(c.get("metric"))), value, target, escape(str(c.get("note") or "")))
     return t
 

@@ -63,7 +63,7 @@ def section(ctx: StageContext) -> dict[str, Any]:
                             f"actual {ppw['actual']:.1f} a week over {ppw['weeks']} weeks"))
     rs = g["response_sla"]
     checks.append(Check("median response time (hours)", rs["median_response_hours"], rs["target_hours"], "max",
-                        rs.get("reason") or _sla_share_text(rs.get("within_sla_share"))))
+                        rs.get("reason") or _sla_share_text(rs.get("within_sla_share")), unit="hours"))
     cr = g["conversation_ratio"]
     checks.append(Check("conversation ratio", cr["actual"], cr["target"], "min", "replies + quotes ÷ all posts"))
     fg = g["followers"]

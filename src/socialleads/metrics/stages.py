@@ -82,6 +82,7 @@ class Check:
     target: Any
     direction: str = "min"
     note: str = ""
+    unit: str = "share"      # how value and target read: share (shown as %), number, hours or count
 
     @property
     def met(self) -> bool | None:
@@ -91,7 +92,8 @@ class Check:
 
     def to_json(self) -> dict[str, Any]:
         return {"metric": self.metric, "value": self.value, "target": self.target, "direction": self.direction,
-                "met": self.met, "note": self.note}
+                "met": self.met, "note": self.note, "unit": self.unit}
+
 
 
 GRADE_RULE = ("share of the stage's checks that meet their target: A = all, B ≥ 75%, C ≥ 50%, D ≥ 25%, "

@@ -14,6 +14,8 @@ from typing import Any
 import plotly.graph_objects as go
 import plotly.io as pio
 
+from socialleads.format import fmt_check_value
+
 PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
 
 
@@ -96,8 +98,10 @@ def grade_block(section: dict[str, Any]) -> str:
         met = c.get("met")
         mark = "✓" if met else ("✗" if met is False else "–")
         op = "≥" if c.get("direction") == "min" else "≤"
-        target = "" if c.get("target") is None else f"{op} {_fmt_value(c.get('target'))}"
-        rows.append({"met": mark, "metric": c.get("metric"), "value": _fmt_value(c.get("value")), "target": target,
+        unit = c.get("unit") or "share"
+        target = "" if c.get("target") is None else f"{op} {fmt_check_value(c.get('target'), unit)}"
+        value = "n/a" if c.get("value") is None else fmt_check_value(c.get("value"), unit)
+        rows.append({"met": mark, "metric": c.get("metric"), "value": value, "target": target,
                      "note": c.get("note") or ""})
     evidence = table([("met", ""), ("metric", "metric"), ("value", "value"), ("target", "target"),
                       ("note", "evidence")], rows) if rows else ""
