@@ -146,3 +146,14 @@ def test_exclamation_marks_do_not_flip_a_complaint():
     labels, scores = score_texts(texts)
     assert list(labels[:5]) == ["negative"] * 5 and list(labels[5:]) == ["positive"] * 2
     assert scores[0] == pytest.approx(scores[1]) and scores[5] == pytest.approx(scores[6])
+
+
+def test_two_threads_give_the_same_scores(monkeypatch):
+    """Above PARALLEL_MIN texts the batch is scored in halves on two threads: the same labels and scores as
+    one thread (features are per text, so splitting by position changes nothing)."""
+    texts = [f"text {i} is {'great!' if i % 3 else 'awful'} and #tag{i % 7}" for i in range(S.PARALLEL_MIN + 123)]
+    monkeypatch.setenv("LEADS_THREADS", "1")
+    one = score_texts(texts)
+    monkeypatch.setenv("LEADS_THREADS", "2")
+    two = score_texts(texts)
+    assert (one[0] == two[0]).all() and np.array_equal(one[1], two[1])

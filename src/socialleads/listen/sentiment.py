@@ -16,8 +16,10 @@ its docstring for what it reads and what it must never read).
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -333,11 +335,42 @@ def predict_proba(texts: Sequence[str], model: LinearModel | None = None) -> np.
     # internal batches keep memory bounded; a handful of batches per million texts, not one per text
     ends = np.cumsum(np.fromiter(map(len, items), dtype=np.int64, count=len(items)))
     cut = np.searchsorted(ends, np.arange(BATCH_CHARS, int(ends[-1]), BATCH_CHARS))
-    bounds = np.unique(np.concatenate([[0], np.minimum(cut + 1, len(items)), [len(items)]]))
-    for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+    bounds = np.unique(np.concatenate([[0], np.minimum(cut + 1, len(items)), [len(items)]])).tolist()
+    chunks = [(a, b) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    workers = _workers(len(items))
+    if workers > 1:  # each batch in halves on two threads: numpy's array passes release the GIL
+        chunks = [(a + (b - a) * i // workers, a + (b - a) * (i + 1) // workers) for a, b in chunks
+                  for i in range(workers)]
+
+    def score(ab: tuple[int, int]) -> None:
+        a, b = ab
         rows, keys, scale, dense = _parts(items[a:b], mdl.bits, mdl.lex)
         out[a:b] = proba_from_parts(mdl, rows, keys, scale, dense)
+
+    if workers > 1:
+        list(_pool().map(score, chunks))
+    else:
+        for ab in chunks:
+            score(ab)
     return out
+
+
+PARALLEL_MIN = 4_000   # texts: below this one thread (the thread hand-off costs more than it saves)
+
+
+def _workers(n: int) -> int:
+    """Threads for scoring n texts: up to 2 (the CPUs this process may use), 1 for small inputs or when
+    LEADS_THREADS=1. The texts are split by position, so the results are the same either way."""
+    if n < PARALLEL_MIN:
+        return 1
+    want = int(os.environ.get("LEADS_THREADS") or 2)
+    return max(1, min(want, 2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else
+                      (os.cpu_count() or 1)))
+
+
+@lru_cache(maxsize=1)
+def _pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=2, thread_name_prefix="leads-score")
 
 
 def score_texts(texts: Sequence[str], model: LinearModel | None = None) -> tuple[np.ndarray, np.ndarray]:
