@@ -32,19 +32,15 @@ from pathlib import Path
 from typing import Any
 
 from socialleads.engine.parquet import MANIFEST, DatasetError, data_tables, read_manifest, table_path
+from socialleads.sources import importer as I
+from socialleads.store import merge as M
 from socialleads.store.db import run_sql
 
-#: The identity of a row in each table an import writes (store/merge.py's keys; entities come once per post).
+#: The identity of a row in each table an import writes: the store's merge keys (store/merge.py and the
+#: importer's experiment assignments), and post_entities by post (a post's entities come once).
 KEYS: dict[str, tuple[str, ...]] = {
-    "accounts": ("account_key",),
-    "posts": ("post_key",),
+    **{m.table: m.key for m in (*M.ALL, I.EXPERIMENTS)},
     "post_entities": ("post_key",),
-    "interactions": ("interaction_key",),
-    "follower_snapshots": ("account_key", "observed_at", "follower_key"),
-    "metrics_snapshots": ("subject_key", "subject_type", "observed_at", "source"),
-    "clicks": ("click_key",),
-    "conversions": ("conversion_key",),
-    "experiment_assignments": ("post_key", "experiment"),
 }
 #: Rows of a later import that would change a stored record by deleting it (quarantined in a dataset import).
 DELETES = {"posts": "coalesce(s.is_deleted, FALSE)", "interactions": "s.ended_at IS NOT NULL"}
