@@ -50,6 +50,13 @@ def world(tmp_path_factory):
     config = load_config(base / "sim" / "leads.toml")
     owner = [r[0] for r in store.con.execute("SELECT account_key FROM accounts WHERE is_owner "
                                              "ORDER BY account_key").fetchall()]
+    # topics and content classes too, so that every section has its inputs (hot questions, voice, classes)
+    from socialleads.classify.classes import classify_posts
+    from socialleads.dominate.members import members_of
+    from socialleads.listen.topics import fit_topics
+
+    fit_topics(store)
+    classify_posts(store, config, account_keys=sorted({k for m in members_of(store, config, owner) for k in m.keys}))
     write_dataset(store, base / "parquet")
     yield store, config, owner, base / "parquet"
     store.close()
@@ -79,21 +86,33 @@ def _spark_card(spark: Any, store: Any, owner: list[str], config: Any, root: Pat
 
 
 def test_scorecard_and_series_equal_on_duckdb_and_spark(spark, world):
+    """Every section of the scorecard — audience, listen, engage, activate, dominate, mandate and the stage
+    of influence — and the chart series: the same figures on Spark (SparkStore over the dataset) as on
+    DuckDB (the store)."""
+    from socialleads.engine.spark_sql import SparkStore
+
     store, config, owner, root = world
     duck = scorecard_and_series(store, owner, config, series=True)
-    on_spark = _spark_card(spark, store, owner, config, root)
+    with SparkStore(spark, root) as on:
+        on_spark = scorecard_and_series(on, owner, config, series=True)
     assert duck["scorecard"]["engine"] == "duckdb" and on_spark["scorecard"]["engine"] == "pyspark"
-    a, b = duck["scorecard"]["audience"], on_spark["scorecard"]["audience"]
-    assert a["follower_source"] == "follows" and a["followers"] > 0 and a["reactivity"] > 0
-    assert_same(a, b, "audience")
+    a, b = duck["scorecard"], on_spark["scorecard"]
+    assert a["audience"]["follower_source"] == "follows" and a["audience"]["followers"] > 0
+    # the world gives each section something to compute: not a comparison of "not available"s
+    for stage in ("listen", "engage", "activate", "dominate", "mandate"):
+        assert a[stage]["available"] is True, (stage, a[stage].get("reason"))
+    assert a["listen"]["hot_questions"]["topics"] and a["engage"]["who_matters"] and a["activate"]["clicks"]
+    assert a["stage_of_influence"]["stage"]
+    a.pop("engine"), b.pop("engine")
+    assert_same(a, b, "scorecard")
     assert_same(duck["series"], on_spark["series"], "series")
-    # without the workspace's store (a cluster job): the audience still comes from Spark, and the other
-    # sections say why they are not available rather than reporting zeros
+    # without any store (Ibis tables only): the audience still comes from Spark, and the other sections
+    # say why they are not available rather than reporting zeros
     from socialleads.engine.spark import spark_tables
 
     alone = scorecard_and_series(None, owner, config, series=False, tables=spark_tables(spark, root))["scorecard"]
-    assert_same(a, alone["audience"], "audience without store")
-    assert alone["listen"]["available"] is False and "--engine spark" in alone["engage"]["reason"]
+    assert_same(a["audience"], alone["audience"], "audience without store")
+    assert alone["listen"]["available"] is False and "SparkStore" in alone["engage"]["reason"]
 
 
 def test_snapshot_sourced_audience_equal_on_spark(spark, tmp_path):
@@ -141,7 +160,7 @@ def test_dataset_manifest_and_refusal(world, tmp_path):
 
 
 def test_scorecard_cli_engine_spark(tmp_path):
-    """`leads scorecard --engine spark --json` from the command line equals the DuckDB run's audience."""
+    """`leads scorecard --engine spark --json` from the command line equals the DuckDB run, every section."""
     import json
 
     from tests.conftest import leads
@@ -157,7 +176,8 @@ def test_scorecard_cli_engine_spark(tmp_path):
     assert duck.returncode == 0 and spark_run.returncode == 0, spark_run.stderr[-2000:]
     a, b = json.loads(duck.stdout), json.loads(spark_run.stdout)
     assert b["engine"] == "pyspark" and (ws / "parquet" / "_leads_manifest.json").is_file()
-    assert_same(a["audience"], b["audience"], "audience")
+    a.pop("engine"), b.pop("engine")
+    assert_same(a, b, "scorecard")
     bad = leads("scorecard", "-w", str(ws), "--engine", "flink")
     assert bad.returncode != 0 and "Traceback" not in bad.stderr and "--engine" in bad.stderr
 

@@ -93,7 +93,7 @@ def attribution(con: Any, owner_keys: list[str], lookback_days: int = LOOKBACK_D
     _build(con, owner_keys, lookback_days)
     n_links, n_link_posts, n_short, n_tracked = run_sql(con, """SELECT count(*), count(DISTINCT post_key),
         count(*) FILTER (is_shortener), count(*) FILTER (utm_source IS NOT NULL OR utm_campaign IS NOT NULL
-        OR len(tracking) > 0) FROM act_links""")[0]
+        OR array_length(tracking) > 0) FROM act_links""")[0]
     clicks = dict(run_sql(con, "SELECT coalesce(method, 'unattributed'), count(*) FROM act_clicks GROUP BY 1"))
     convs = dict(run_sql(con, "SELECT coalesce(method, 'unattributed'), count(*) FROM act_conversions GROUP BY 1"))
     n_clicks, n_conv = sum(clicks.values()), sum(convs.values())

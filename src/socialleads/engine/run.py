@@ -31,8 +31,9 @@ def dataset_for(ws: Any, parquet: Path | str | None) -> Path | str:
 
 def scorecard_on(ws: Any, engine: str | None = None, *, master: str | None = None, parquet: Path | str | None = None,
                  window_days: int | None = None, series: bool = False) -> dict[str, Any]:
-    """{'scorecard', 'series'} on DuckDB (the store) or on Spark (the audience figures over the Parquet
-    dataset; the other sections still from the store)."""
+    """{'scorecard', 'series'} on DuckDB (the store) or on Spark (every section over the Parquet dataset:
+    the audience figures as Ibis expressions on PySpark, the stage sections' SQL through
+    engine/spark_sql.SparkStore)."""
     from socialleads.metrics.scorecard import scorecard_and_series
 
     engine = engine or getattr(ws.config, "engine", None) or "duckdb"
@@ -40,12 +41,13 @@ def scorecard_on(ws: Any, engine: str | None = None, *, master: str | None = Non
         raise EngineError(f"--engine: expected one of {', '.join(ENGINES)}, got {engine!r}")
     if engine == "duckdb":
         return scorecard_and_series(ws.store, ws.owner_keys(), ws.config, window_days, series=series)
-    from socialleads.engine.spark import spark_session, spark_tables
+    from socialleads.engine.spark import spark_session
+    from socialleads.engine.spark_sql import SparkStore
 
     root = dataset_for(ws, parquet)
     session = spark_session(master)
-    tables = spark_tables(session, root)
-    return scorecard_and_series(ws.store, ws.owner_keys(), ws.config, window_days, series=series, tables=tables)
+    with SparkStore(session, root) as store:
+        return scorecard_and_series(store, ws.owner_keys(), ws.config, window_days, series=series)
 
 
 def enrich_on_spark(ws: Any, *, master: str | None = None, parquet: Path | str | None = None) -> dict[str, Any]:

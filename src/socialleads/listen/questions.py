@@ -52,11 +52,13 @@ q AS (
     AND (p.author_key IS NULL OR p.author_key NOT IN (SELECT unnest(CAST(? AS VARCHAR[]))))
 ),
 askers AS (SELECT topic_id, author_key, max(followers) AS followers, max(influence) AS influence FROM q GROUP BY ALL),
+asker_sums AS (SELECT topic_id, sum(followers) AS asker_followers, sum(influence) AS asker_influence
+               FROM askers GROUP BY topic_id),
+-- a join, not correlated subqueries in the aggregate: the same SQL runs on Spark (engine/spark_sql.py)
 agg AS (
-  SELECT q.topic_id, count(*) AS questions, count(DISTINCT q.author_key) AS askers,
-         (SELECT sum(a.followers) FROM askers a WHERE a.topic_id = q.topic_id) AS asker_followers,
-         (SELECT sum(a.influence) FROM askers a WHERE a.topic_id = q.topic_id) AS asker_influence
-  FROM q GROUP BY q.topic_id
+  SELECT c.topic_id, c.questions, c.askers, s.asker_followers, s.asker_influence
+  FROM (SELECT topic_id, count(*) AS questions, count(DISTINCT author_key) AS askers FROM q GROUP BY topic_id) c
+  JOIN asker_sums s USING (topic_id)
 ),
 ranked AS (
   SELECT q.*, row_number() OVER (PARTITION BY q.topic_id ORDER BY q.influence DESC, q.followers DESC NULLS LAST,

@@ -154,8 +154,8 @@ def _day_instants(w: Window) -> tuple[list[str], list[dt.datetime]]:
     return dates, instants
 
 
-SPARK_ONLY = ("not available on --engine spark without the workspace's store: this section is computed "
-              "by DuckDB (open the workspace, or run without --engine spark)")
+SPARK_ONLY = ("not available: computed without a store (only Ibis tables were given); pass the workspace's "
+              "store, or socialleads.engine.spark_sql.SparkStore(session, dataset) for every section on Spark")
 
 
 def _other_sections(store: Any, owner_keys: list[str], w: Window | None, config: Any,
@@ -202,9 +202,9 @@ def scorecard_and_series(store: Any, owner_keys: list[str], config: Any, window_
                          sections: frozenset[str] | set[str] | None = None) -> dict[str, Any]:
     """{'scorecard': ..., 'series': ... or None}: one pass shared by the report.
 
-    `tables`: run the audience figures on these Ibis tables (e.g. `socialleads.engine.spark.spark_tables`)
-    instead of the store's DuckDB tables; the other sections still come from `store` (None: they say
-    they are not available)."""
+    `store`: the workspace's DuckDB store, or a `socialleads.engine.spark_sql.SparkStore` (every section on
+    Spark). `tables`: run the audience figures on these Ibis tables instead of the store's; with
+    `store=None` the other sections say they are not available."""
     aud, w = _prepare(store, owner_keys, config, window_days, tables)
     engine = aud.t.backend.name
     audience: dict[str, Any] = {}

@@ -22,7 +22,11 @@ class Tables:
 
 
 def tables_for(store: Any) -> Tables:
-    """Wrap `store.con` (a DuckDB connection) without copying: Ibis compiles to SQL run by DuckDB."""
+    """Wrap `store.con` (a DuckDB connection) without copying: Ibis compiles to SQL run by DuckDB. A store
+    on another engine (engine/spark_sql.SparkStore) gives its own Ibis tables."""
+    own = getattr(store, "ibis_tables", None)
+    if own is not None:
+        return own()
     backend = ibis.duckdb.from_connection(store.con)
     return Tables(
         backend=backend,

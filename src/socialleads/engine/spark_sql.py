@@ -1,0 +1,331 @@
+"""The LEADS stage sections on Spark: their SQL, written once in DuckDB's dialect, run by Spark SQL.
+
+Listen, Engage, Activate, Dominate and Mandate read the store through a small part of DuckDB's
+Python API (`con.execute(sql, params)`, `con.sql(...)`, `register`/`unregister`, and on the results
+`fetchall`, `fetchone`, `fetchnumpy`, `to_arrow_table`). `SparkStore` offers that same part over a
+Parquet dataset (`socialleads.engine.parquet`) on a SparkSession, so every section runs unchanged on
+`--engine spark`:
+
+* parameters (`?` and `$name`) are bound as SQL literals before the statement is parsed;
+* each statement is parsed as DuckDB SQL and written as Spark SQL by sqlglot (the SQL compiler Ibis
+  itself is built on), with the few rewrites below where the two engines differ;
+* `CREATE [OR REPLACE] TEMP TABLE t AS query` materializes the query (a checkpointed DataFrame
+  registered as the temp view t); `DROP TABLE|VIEW` drops the view; `information_schema.tables` is
+  answered from Spark's catalog;
+* results come back as Arrow tables (`DataFrame.toArrow`), with Spark's UTC timestamps made naive UTC
+  as the store keeps them, so Python code downstream sees what DuckDB would give.
+
+The per-post work that is not SQL (PageRank, Leiden, topic terms, coach texts) runs on the driver over
+aggregates, as it does on DuckDB. Only aggregates and top-N lists reach the driver; the one exception is
+documented where it happens (the interaction graph's edge list, one row per (actor, target) pair).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import math
+import uuid
+from pathlib import Path
+from typing import Any
+
+from socialleads.errors import LeadsError
+
+
+class SparkSQLError(LeadsError):
+    """A statement that could not be run on Spark (a DuckDB-only construct without a Spark rewrite)."""
+
+    exit_code = 70
+
+
+# ---------------------------------------------------------------- parameters
+
+
+def _literal(v: Any) -> str:
+    """`v` as a DuckDB SQL literal (the statement is then parsed as DuckDB SQL)."""
+    if v is None:
+        return "NULL"
+    if isinstance(v, bool):
+        return "TRUE" if v else "FALSE"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        if math.isnan(v):
+            return "CAST('NaN' AS DOUBLE)"
+        if math.isinf(v):
+            return "CAST('Infinity' AS DOUBLE)" if v > 0 else "CAST('-Infinity' AS DOUBLE)"
+        return f"CAST({v!r} AS DOUBLE)"
+    if isinstance(v, decimal.Decimal):
+        return str(v)
+    if isinstance(v, dt.datetime):
+        if v.tzinfo is not None:
+            v = v.astimezone(dt.UTC).replace(tzinfo=None)
+        return f"CAST('{v.isoformat(sep=' ', timespec='microseconds')}' AS TIMESTAMP)"
+    if isinstance(v, dt.date):
+        return f"CAST('{v.isoformat()}' AS DATE)"
+    if isinstance(v, str):
+        return "'" + v.replace("'", "''") + "'"
+    if isinstance(v, list | tuple):
+        if not v:
+            return "CAST([] AS VARCHAR[])"
+        return "[" + ", ".join(_literal(x) for x in v) + "]"
+    raise SparkSQLError(f"cannot bind a parameter of type {type(v).__name__} on Spark")
+
+
+def bind(sql: str, params: Any) -> str:
+    """`sql` with its `?` (a list of params) or `$name` (a dict) placeholders replaced by literals."""
+    if not params:
+        return sql
+    from sqlglot.dialects.duckdb import DuckDB
+    from sqlglot.tokens import TokenType
+
+    tokens = DuckDB().tokenize(sql)
+    out, pos, i = [], 0, 0
+    for n, tok in enumerate(tokens):
+        if isinstance(params, dict):
+            if tok.token_type == TokenType.PARAMETER and n + 1 < len(tokens):
+                name_tok = tokens[n + 1]
+                if name_tok.text in params:
+                    out.append(sql[pos:tok.start])
+                    out.append(_literal(params[name_tok.text]))
+                    pos = name_tok.end + 1
+        elif (tok.token_type == TokenType.PLACEHOLDER and tok.text == "?") or \
+                (tok.token_type == TokenType.QDCOLON and tok.text == "?::"):   # `?::TYPE` is one token
+            out.append(sql[pos:tok.start])
+            out.append(_literal(params[i]) + tok.text[1:])
+            pos = tok.end + 1
+            i += 1
+    out.append(sql[pos:])
+    return "".join(out)
+
+
+# ---------------------------------------------------------------- results
+
+
+class SparkResult:
+    """The part of DuckDB's result / relation API the sections use, over a Spark DataFrame (lazy)."""
+
+    def __init__(self, con: SparkCon, df: Any | None) -> None:
+        self._con, self._df, self._table = con, df, None
+
+    def to_arrow_table(self) -> Any:
+        import pyarrow as pa
+
+        if self._table is None:
+            if self._df is None:
+                self._table = pa.table({})
+            else:
+                self._table = _naive_utc(self._df.toArrow())
+        return self._table
+
+    arrow = to_arrow_table
+    fetch_arrow_table = to_arrow_table
+
+    def fetchall(self) -> list[tuple]:
+        t = self.to_arrow_table()
+        cols = [c.to_pylist() for c in t.columns]
+        return list(zip(*cols, strict=True)) if cols else []
+
+    def fetchone(self) -> tuple | None:
+        rows = self.fetchall()
+        return rows[0] if rows else None
+
+    def fetchnumpy(self) -> dict[str, Any]:
+        t = self.to_arrow_table()
+        return {name: t.column(name).to_numpy() for name in t.column_names}
+
+    def df(self) -> Any:
+        return self.to_arrow_table().to_pandas()
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self._df.columns) if self._df is not None else []
+
+
+def _naive_utc(table: Any) -> Any:
+    """Spark hands timestamps to Arrow as UTC instants; the store (and DuckDB) keep naive UTC. Spark keeps
+    arithmetic on DECIMAL literals in DECIMAL where DuckDB gives DOUBLE: such results come back as float64."""
+    import pyarrow as pa
+
+    fields, cols, changed = [], [], False
+    for f, col in zip(table.schema, table.columns, strict=True):
+        if pa.types.is_timestamp(f.type) and f.type.tz is not None:
+            col = col.cast(pa.timestamp(f.type.unit))
+            f = pa.field(f.name, col.type, f.nullable)
+            changed = True
+        elif pa.types.is_decimal(f.type):
+            col = col.cast(pa.float64())
+            f = pa.field(f.name, col.type, f.nullable)
+            changed = True
+        fields.append(f)
+        cols.append(col)
+    return pa.Table.from_arrays(cols, schema=pa.schema(fields)) if changed else table
+
+
+# ---------------------------------------------------------------- the connection
+
+
+class SparkCon:
+    """DuckDB's connection API, as far as the stage sections use it, over a SparkSession."""
+
+    def __init__(self, session: Any, views: dict[str, Any]) -> None:
+        self.session = session
+        self._views = dict(views)    # name -> DataFrame (dataset tables, registered and temp tables)
+        self._temp: set[str] = set()
+        for name, df in views.items():
+            df.createOrReplaceTempView(name)
+
+    # -- DuckDB API
+    def execute(self, sql: str, params: Any = None) -> SparkResult:
+        return self._run(sql, params)
+
+    def sql(self, sql: str, params: Any = None) -> SparkResult:
+        return self._run(sql, params)
+
+    def register(self, name: str, obj: Any) -> SparkCon:
+        import pyarrow as pa
+
+        if not isinstance(obj, pa.Table):
+            obj = pa.Table.from_pandas(obj, preserve_index=False) if hasattr(obj, "to_numpy") else pa.table(obj)
+        df = self.session.createDataFrame(obj) if obj.num_rows or obj.num_columns == 0 else \
+            self.session.createDataFrame([], _spark_schema(obj.schema))
+        df.createOrReplaceTempView(name)
+        self._views[name] = df
+        self._temp.add(name)
+        return self
+
+    def unregister(self, name: str) -> SparkCon:
+        self._drop(name)
+        return self
+
+    def close(self) -> None:
+        for name in list(self._temp):
+            self._drop(name)
+
+    # -- internals
+    def _drop(self, name: str) -> None:
+        self.session.catalog.dropTempView(name)
+        df = self._views.pop(name, None)
+        self._temp.discard(name)
+        if df is not None and name.startswith("leads_tmp_"):
+            df.unpersist()
+
+    def has(self, name: str) -> bool:
+        return name in self._views
+
+    def _run(self, sql: str, params: Any) -> SparkResult:
+        import sqlglot
+        from sqlglot import exp
+
+        text = bind(sql, params)
+        try:
+            statements = [s for s in sqlglot.parse(text, read="duckdb") if s is not None]
+        except sqlglot.errors.ParseError as exc:
+            raise SparkSQLError(f"cannot read a statement for Spark: {str(exc).splitlines()[0]}") from exc
+        result = SparkResult(self, None)
+        for stmt in statements:
+            if isinstance(stmt, exp.Drop):
+                for table in stmt.find_all(exp.Table):
+                    if table.name in self._views:
+                        self._drop(table.name)
+                continue
+            if isinstance(stmt, exp.Create) and stmt.expression is not None:
+                name = stmt.find(exp.Table).name
+                df = self._query(stmt.expression)
+                self._keep(name, df)
+                continue
+            if isinstance(stmt, exp.Create | exp.Insert | exp.Update | exp.Delete):
+                raise SparkSQLError(f"a write on Spark is not supported: {stmt.sql(dialect='duckdb')[:80]}")
+            result = SparkResult(self, self._query(stmt))
+        return result
+
+    def _keep(self, name: str, df: Any) -> None:
+        """A temp table: the query's rows, computed now (a checkpoint) and registered as a view."""
+        df = df.localCheckpoint(eager=True)
+        if name in self._views:
+            self._drop(name)
+        df.createOrReplaceTempView(name)
+        self._views[name] = df
+        self._temp.add(name)
+
+    def _query(self, stmt: Any) -> Any:
+        from socialleads.engine.spark_dialect import to_spark
+
+        spark_sql = to_spark(stmt, self)
+        try:
+            return self.session.sql(spark_sql)
+        except Exception as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise SparkSQLError(f"Spark refused a statement: {first}\n{spark_sql}") from exc
+
+    def catalog_rows(self) -> list[tuple[str, str, str]]:
+        """(table_schema, table_name, table_type) of every view, for information_schema.tables."""
+        return [("main", name, "BASE TABLE" if name not in self._temp else "LOCAL TEMPORARY")
+                for name in sorted(self._views)]
+
+
+def _spark_schema(schema: Any) -> Any:
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    return from_arrow_schema(schema)
+
+
+class SparkStore:
+    """What the stage sections take as `store`, over a Parquet dataset on Spark (read-only)."""
+
+    read_only = True
+    path = None
+
+    def __init__(self, session: Any, root: Path | str) -> None:
+        from socialleads.engine.parquet import read_manifest, table_path
+        from socialleads.engine.spark import _is_uri
+
+        if _is_uri(root):
+            manifest = None
+            names = _uri_tables(session, root)
+        else:
+            manifest = read_manifest(root)
+            # the manifest's tables, and those written beside them since (spark_enrich's post_signals)
+            names = sorted(set(manifest.get("tables", {})) | {p.name for p in Path(root).iterdir()
+                                                               if p.is_dir() and any(p.rglob("*.parquet"))})
+        views = {}
+        for name in names:
+            path = f"{str(root).rstrip('/')}/{name}" if _is_uri(root) else str(table_path(root, name))
+            views[name] = session.read.parquet(path)
+        self.root = root
+        self.manifest = manifest
+        self.schema_version = (manifest or {}).get("schema_version")
+        self.con = SparkCon(session, views)
+        self._tables: Any = None
+
+    def ibis_tables(self) -> Any:
+        """The audience metrics' Ibis tables over the same dataset (engine/spark.spark_tables)."""
+        if self._tables is None:
+            from socialleads.engine.spark import spark_tables
+
+            self._tables = spark_tables(self.con.session, self.root)
+        return self._tables
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> SparkStore:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+def _uri_tables(session: Any, root: Path | str) -> list[str]:
+    """Table names of a dataset on object storage, from its manifest (read through Spark)."""
+    import json
+
+    text = "\n".join(r.value for r in session.read.text(f"{str(root).rstrip('/')}/_leads_manifest.json").collect())
+    return sorted(json.loads(text).get("tables", {}))
+
+
+def temp_name() -> str:
+    return f"leads_tmp_{uuid.uuid4().hex}"
+
+
+__all__ = ["SparkCon", "SparkResult", "SparkSQLError", "SparkStore", "bind"]
