@@ -149,6 +149,50 @@ def test_enrichment_on_spark_equals_leads_enrich(spark, world, tmp_path):
                                                                                  abs_tol=1e-12)
 
 
+def test_classes_and_topics_on_spark_equal_duckdb(spark, world, tmp_path):
+    """Content classes and topics computed on the executors (Arrow batch functions) equal the store's:
+    the same classes for the same posts, and — the sample being every eligible post in post_key order on
+    both engines — the same topics, labels, sizes and assignments (scores to float32 precision)."""
+    from socialleads.dominate.members import members_of
+    from socialleads.engine.spark_enrich import spark_classify, spark_topics
+
+    store, config, owner, root = world
+    copy = tmp_path / "pq"
+    shutil.copytree(root, copy)
+    n = spark_classify(spark, copy, config, owner)
+    keys = sorted({k for m in members_of(store, config, owner) for k in m.keys})
+    want = dict(store.con.execute("SELECT c.post_key, c.class FROM post_classes c JOIN posts p USING (post_key) "
+                                  "WHERE p.author_key IN (SELECT unnest(?::VARCHAR[]))", [keys]).fetchall())
+    got = {r["post_key"]: r["class"] for r in spark.read.parquet(str(copy / "post_classes")).collect()}
+    assert n == len(want) > 100 and got == want
+    summary = spark_topics(spark, copy)
+    want_t = {k: (t, s) for k, t, s in store.con.execute("SELECT post_key, topic_id, score FROM post_topics").fetchall()}
+    got_t = {r["post_key"]: (r["topic_id"], r["score"]) for r in spark.read.parquet(str(copy / "post_topics")).collect()}
+    assert summary["posts"] == len(want_t) and set(got_t) == set(want_t)
+    assert all(got_t[k][0] == want_t[k][0] and math.isclose(got_t[k][1], want_t[k][1], abs_tol=1e-6) for k in want_t)
+    labels = sorted((r["topic_id"], r["label"], r["size"]) for r in spark.read.parquet(str(copy / "topics")).collect())
+    assert labels == store.con.execute("SELECT topic_id, label, size FROM topics ORDER BY topic_id").fetchall()
+
+
+def test_spark_store_on_a_uri_dataset(spark, world, tmp_path):
+    """A dataset addressed by URI (as s3a://… on a cluster; file:// here): the manifest's tables, plus an
+    enrichment table written beside them after the manifest (as spark_enrich does), are all readable."""
+    import json
+
+    from socialleads.engine.spark_sql import SparkStore
+
+    store, _, _, root = world
+    copy = tmp_path / "pq"
+    shutil.copytree(root, copy)
+    manifest = json.loads((copy / "_leads_manifest.json").read_text())
+    manifest["tables"].pop("post_signals")
+    (copy / "_leads_manifest.json").write_text(json.dumps(manifest))
+    with SparkStore(spark, f"file://{copy}") as st:
+        assert st.con.has("posts") and st.con.has("post_signals") and not st.con.has("no_such_table")
+        n = st.con.execute("SELECT count(*) FROM post_signals").fetchall()[0][0]
+    assert n == store.con.execute("SELECT count(*) FROM post_signals").fetchall()[0][0]
+
+
 def test_dataset_manifest_and_refusal(world, tmp_path):
     store, _, _, root = world
     m = read_manifest(root)
@@ -178,6 +222,18 @@ def test_scorecard_cli_engine_spark(tmp_path):
     assert b["engine"] == "pyspark" and (ws / "parquet" / "_leads_manifest.json").is_file()
     a.pop("engine"), b.pop("engine")
     assert_same(a, b, "scorecard")
+    # per-post enrichment of the dataset on Spark: signals, topics, classes (one JSON summary)
+    enr = leads("enrich", "-w", str(ws), "--engine", "spark", "--spark-master", "local[1]", "--json")
+    assert enr.returncode == 0, enr.stderr[-2000:]
+    got = json.loads(enr.stdout)
+    posts = read_manifest(ws / "parquet")["tables"]["posts"]
+    assert got["computed"] == posts and got["topics"]["posts"] > 0 and got["classes"]["computed"] > 0
+    assert all((ws / "parquet" / t).is_dir() for t in ("post_signals", "post_topics", "topics", "post_classes"))
+    # the report from the Spark figures (the dataset now holds the Spark-made topics and classes)
+    rep = leads("report", "-w", str(ws), "-o", str(tmp_path / "r.html"), "--engine", "spark",
+                "--spark-master", "local[1]")
+    assert rep.returncode == 0, rep.stderr[-2000:]
+    assert (tmp_path / "r.html").stat().st_size > 100_000 and "Traceback" not in rep.stderr
     bad = leads("scorecard", "-w", str(ws), "--engine", "flink")
     assert bad.returncode != 0 and "Traceback" not in bad.stderr and "--engine" in bad.stderr
 

@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 
 from socialleads import __version__
-from socialleads.cli.options import JsonOpt, WorkspaceOpt
+from socialleads.cli.options import EngineOpt, JsonOpt, ParquetOpt, SparkMasterOpt, WorkspaceOpt
 from socialleads.cli.output import console, err_console, print_json, progress_bar, scorecard_tables
 from socialleads.errors import LeadsError
 
@@ -304,8 +304,15 @@ def enrich_(
     spark_master: Annotated[str | None, typer.Option("--spark-master", help="Spark master URL.")] = None,
     parquet: Annotated[str | None, typer.Option("--parquet", help="With --engine spark: the Parquet dataset "
                                                  "(default: <workspace>/parquet).")] = None,
+    topics: Annotated[bool, typer.Option("--topics/--no-topics", help="With --engine spark: also fit and "
+                                         "assign topics.")] = True,
+    classes: Annotated[bool, typer.Option("--classes/--no-classes", help="With --engine spark: also classify "
+                                          "the owner's and competitors' posts.")] = True,
 ) -> None:
-    """Compute text signals (sentiment, question form, language) for the posts that have none yet."""
+    """Compute text signals (sentiment, question form, language) for the posts that have none yet.
+
+    With --engine spark the whole dataset is enriched on Spark: text signals, topics and content classes
+    (on DuckDB those are `leads topics` and `leads classes`)."""
     from socialleads.enrich import enrich
     from socialleads.workspace import open_workspace
 
@@ -313,12 +320,19 @@ def enrich_(
         from socialleads.engine.run import enrich_on_spark
 
         with open_workspace(workspace, read_only=True) as ws:
-            summary = enrich_on_spark(ws, master=spark_master, parquet=parquet)
+            summary = enrich_on_spark(ws, master=spark_master, parquet=parquet, topics=topics, classes=classes)
         if as_json:
             print_json(summary)
-        else:
-            console.print(f"Scored {summary['computed']:,} post(s) on Spark into {summary['path']} "
-                          f"in {summary['seconds']:.1f} s")
+            return
+        console.print(f"Scored {summary['computed']:,} post(s) on Spark into {summary['path']} "
+                      f"in {summary['seconds']:.1f} s")
+        if "topics" in summary:
+            t = summary["topics"]
+            console.print(f"Topics: {t['topics']} fitted on {t['sampled']:,} posts, {t['posts']:,} posts assigned "
+                          f"in {t['seconds']:.1f} s")
+        if "classes" in summary:
+            console.print(f"Content classes: {summary['classes']['computed']:,} posts of you and your competitors "
+                          f"in {summary['classes']['seconds']:.1f} s")
         return
     with open_workspace(workspace) as ws, progress_bar("enrich", unit="posts", quiet=as_json) as update:
         if engine not in (None, "duckdb"):
@@ -339,13 +353,9 @@ def scorecard(
     window_days: Annotated[int | None, typer.Option("--window-days", min=1,
                                                        help="Analysis window (default: leads.toml).")] = None,
     workspace: WorkspaceOpt = None,
-    engine: Annotated[str | None, typer.Option("--engine", help="duckdb (one machine) or spark "
-                                               "(default: engine in leads.toml).")] = None,
-    spark_master: Annotated[str | None, typer.Option("--spark-master", help="Spark master URL "
-                                                     "(default: $LEADS_SPARK_MASTER or local[2]).")] = None,
-    parquet: Annotated[str | None, typer.Option("--parquet", help="With --engine spark: the Parquet dataset "
-                                                 "to read (default: <workspace>/parquet, refreshed from the "
-                                                 "store).")] = None,
+    engine: EngineOpt = None,
+    spark_master: SparkMasterOpt = None,
+    parquet: ParquetOpt = None,
 ) -> None:
     """The LEADS scorecard: audience, listen, engage, activate, dominate, mandate."""
     from socialleads.engine.run import scorecard_on
@@ -368,13 +378,19 @@ def report(
     workspace: WorkspaceOpt = None,
     pdf: Annotated[Path | None, typer.Option("--pdf", help="Also print the report to this PDF file "
                                              "(needs a Chromium browser).")] = None,
+    engine: EngineOpt = None,
+    spark_master: SparkMasterOpt = None,
+    parquet: ParquetOpt = None,
 ) -> None:
     """Write one self-contained HTML report (works offline), and optionally a PDF of it."""
+    from socialleads.engine.run import scorecard_on
     from socialleads.report import write_report
     from socialleads.workspace import open_workspace
 
     with open_workspace(workspace, read_only=True) as ws:
-        path = write_report(ws.store, ws.owner_keys(), ws.config, output, window_days=window_days)
+        path = write_report(ws.store, ws.owner_keys(), ws.config, output, window_days=window_days,
+                            compute=lambda: scorecard_on(ws, engine, master=spark_master, parquet=parquet,
+                                                         window_days=window_days, series=True))
     console.print(f"Wrote [bold]{path}[/bold]")
     if pdf is not None:
         from socialleads.report.pdf import html_to_pdf

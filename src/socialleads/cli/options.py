@@ -19,6 +19,12 @@ WorkspaceOpt = Annotated[
                  help="Workspace folder (default: the current folder)."),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")]
+EngineOpt = Annotated[str | None, typer.Option("--engine", help="duckdb (one machine) or spark "
+                                               "(default: engine in leads.toml).")]
+SparkMasterOpt = Annotated[str | None, typer.Option("--spark-master", help="Spark master URL "
+                                                    "(default: $LEADS_SPARK_MASTER or local[2]).")]
+ParquetOpt = Annotated[str | None, typer.Option("--parquet", help="With --engine spark: the Parquet dataset to "
+                                                "read (default: <workspace>/parquet, refreshed from the store).")]
 
 
 @contextmanager

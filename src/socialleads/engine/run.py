@@ -50,18 +50,35 @@ def scorecard_on(ws: Any, engine: str | None = None, *, master: str | None = Non
         return scorecard_and_series(store, ws.owner_keys(), ws.config, window_days, series=series)
 
 
-def enrich_on_spark(ws: Any, *, master: str | None = None, parquet: Path | str | None = None) -> dict[str, Any]:
-    """Text signals of every post of the dataset on Spark (`<dataset>/post_signals/`, replaced)."""
+def enrich_on_spark(ws: Any, *, master: str | None = None, parquet: Path | str | None = None,
+                    topics: bool = True, classes: bool = True) -> dict[str, Any]:
+    """Per-post enrichment of the dataset on Spark, each as Arrow batch functions on the executors: text
+    signals (`<dataset>/post_signals/`), and unless turned off topics (fitted on the driver over a
+    sample, assigned on the executors) and the content classes of the owner's and the competitors' posts.
+    Each table is replaced."""
     import time
 
     from socialleads.engine.parquet import table_path
     from socialleads.engine.spark import spark_enrich, spark_session
 
     root = dataset_for(ws, parquet)
+    session = spark_session(master)
     t0 = time.perf_counter()
-    n = spark_enrich(spark_session(master), root)
-    return {"engine": "spark", "computed": n, "path": str(table_path(root, "post_signals")),
-            "seconds": round(time.perf_counter() - t0, 3)}
+    n = spark_enrich(session, root)
+    out: dict[str, Any] = {"engine": "spark", "computed": n, "path": str(table_path(root, "post_signals")),
+                           "seconds": round(time.perf_counter() - t0, 3)}
+    if topics:
+        from socialleads.engine.spark_enrich import spark_topics
+
+        t1 = time.perf_counter()
+        out["topics"] = {**spark_topics(session, root), "seconds": round(time.perf_counter() - t1, 3)}
+    if classes and ws.owner_keys():
+        from socialleads.engine.spark_enrich import spark_classify
+
+        t1 = time.perf_counter()
+        out["classes"] = {"computed": spark_classify(session, root, ws.config, ws.owner_keys()),
+                          "seconds": round(time.perf_counter() - t1, 3)}
+    return out
 
 
 __all__ = ["EngineError", "dataset_for", "enrich_on_spark", "scorecard_on"]

@@ -6,8 +6,11 @@ Each rewrite keeps DuckDB's meaning:
 * `epoch(a - b)` / `epoch(t)` are seconds with their fraction (Spark's UNIX_TIMESTAMP would truncate and
   refuses an interval): micro-seconds through UNIX_MICROS, divided by 10^6; `epoch_us(t)` likewise;
 * `INTERVAL (n) DAY`, `to_days(n)`, `to_hours(n)`: n × a one-unit interval;
-* `list(x ORDER BY k [DESC])`: COLLECT_LIST keeps no order, so (k, x) pairs are collected, sorted and
-  mapped back to x;
+* `list(x [ORDER BY k [DESC]]) [FILTER (...)]`: COLLECT_LIST drops NULLs, keeps no order and is [] over
+  no row, so (null flag, k, x) structs are collected, sorted and mapped back to x, NULL over no row;
+* `a / b` is a DOUBLE division (Spark would keep DECIMAL operands in DECIMAL); `quantile_cont(x, q)` is
+  PERCENTILE(x, q); `regexp_replace` without 'g' only where the pattern is anchored (^ or $), where
+  replacing the first match and every match agree;
 * `l ASOF LEFT JOIN r ON l.a = r.a AND l.t >= r.t`: a LEFT JOIN on the same condition, keeping for
   each left row the match with the greatest r.t (row_number over a per-row id);
 * `information_schema.tables`: the views the connection holds; `temp.main.x`: `x`.
@@ -33,10 +36,13 @@ def to_spark(stmt: Any, con: Any) -> str:
         elif db is not None or table.args.get("catalog") is not None:
             table.set("db", None)       # temp.main."x" / main.x: Spark's temp views have no schema
             table.set("catalog", None)
-    stmt = stmt.transform(_rewrite)
+    stmt = _rewrite_tree(stmt)
     for select in list(stmt.find_all(exp.Select)):
         if any(_is_asof(j) for j in select.args.get("joins") or []):
-            select.replace(_asof(select))
+            if select is stmt:
+                stmt = _asof(select)
+            else:
+                select.replace(_asof(select))
     return stmt.sql(dialect="spark")
 
 
@@ -64,6 +70,23 @@ def _times_unit(n: Any, unit: str) -> Any:
     return exp.paren(exp.Mul(this=exp.paren(n), expression=one))
 
 
+def _rewrite_tree(e: Any) -> Any:
+    """Post-order: a node's arguments are rewritten before the node, so a rewrite that keeps them (as the
+    division's cast keeps its operands) hands on rewritten ones."""
+    from sqlglot import exp
+
+    if isinstance(e, exp.Filter) and isinstance(e.this, exp.ArrayAgg):   # one rewrite for list() FILTER
+        agg = e.this
+        agg.set("this", _rewrite_tree(agg.this))
+        return _list(agg, _rewrite_tree(e.args["expression"]))
+    for key, value in list(e.args.items()):
+        if isinstance(value, exp.Expression):
+            e.set(key, _rewrite_tree(value))
+        elif isinstance(value, list):
+            e.set(key, [_rewrite_tree(v) if isinstance(v, exp.Expression) else v for v in value])
+    return _rewrite(e)
+
+
 def _rewrite(node: Any) -> Any:
     from sqlglot import exp
 
@@ -87,34 +110,80 @@ def _rewrite(node: Any) -> Any:
             if isinstance(n, exp.Literal):
                 return exp.Interval(this=exp.Literal.string(n.this), unit=exp.var(unit))
             return _times_unit(n, unit)
-    if isinstance(node, exp.Filter) and isinstance(node.this, exp.ArrayAgg) and isinstance(node.this.this, exp.Order):
-        return _ordered_list(node.this, node.args.get("expression"))
-    if isinstance(node, exp.ArrayAgg) and isinstance(node.this, exp.Order):
-        return _ordered_list(node)
+    if isinstance(node, exp.ArrayAgg):
+        return _list(node)
+    if isinstance(node, exp.Div) and not isinstance(node.this, exp.Interval):
+        # DuckDB's `/` is a DOUBLE division (1 / 2 = 0.5, 1 / 3.0 a DOUBLE); Spark keeps DECIMAL operands in
+        # DECIMAL, rounded to 6 places
+        return exp.Div(this=exp.cast(node.this, "DOUBLE"), expression=node.expression)
+    if isinstance(node, exp.PercentileCont) and not isinstance(node.parent, exp.WithinGroup):
+        return exp.func("PERCENTILE", node.this, node.expression)   # exact and interpolated, as quantile_cont
+    if isinstance(node, exp.RegexpReplace) and not _global(node):
+        _check_first_only(node)
     return node
 
 
-def _ordered_list(node: Any, where: Any = None) -> Any:
-    """list(x ORDER BY k1 [DESC], ...) [FILTER (WHERE c)] →
-    TRANSFORM(SORT_ARRAY(COLLECT_LIST(STRUCT(k..., x)) [FILTER (WHERE c)], asc), p -> p.v)."""
+def _list(node: Any, where: Any = None) -> Any:
+    """DuckDB's list(x [ORDER BY k1 [DESC], ...]) [FILTER (WHERE c)]: keeps NULL values, sorts NULL keys
+    last (both directions) and is NULL over no row. Spark's COLLECT_LIST drops NULLs, keeps no order and
+    gives [] over no row, so (null flag, key, ..., x) structs are collected, sorted, and mapped back to x:
+
+    CASE WHEN COUNT(*) [FILTER (WHERE c)] > 0 THEN
+         TRANSFORM(SORT_ARRAY(COLLECT_LIST(STRUCT(...)) [FILTER (WHERE c)], asc), p -> p.v) END"""
     from sqlglot import exp
 
-    order = node.this
-    keys = order.expressions
+    order = node.this if isinstance(node.this, exp.Order) else None
+    value = order.this if order is not None else node.this
+    keys = order.expressions if order is not None else []
     desc = {bool(k.args.get("desc")) for k in keys}
-    if len(desc) != 1:
+    if len(desc) > 1:
         from socialleads.engine.spark_sql import SparkSQLError
 
         raise SparkSQLError("list(... ORDER BY) with mixed directions has no Spark rewrite")
-    fields = [exp.PropertyEQ(this=exp.to_identifier(f"k{i}"), expression=k.this) for i, k in enumerate(keys)]
-    fields.append(exp.PropertyEQ(this=exp.to_identifier("v"), expression=order.this))
+    descending = bool(desc and desc.pop())
+    fields = []
+    for i, k in enumerate(keys):
+        nulls_first = bool(k.args.get("nulls_first"))
+        # the flag sorts before the key: NULL keys after the others unless NULLS FIRST was asked for
+        flag = exp.Is(this=k.this.copy(), expression=exp.null())
+        if descending != nulls_first:
+            flag = exp.Not(this=flag)
+        fields.append(exp.PropertyEQ(this=exp.to_identifier(f"n{i}"), expression=flag))
+        fields.append(exp.PropertyEQ(this=exp.to_identifier(f"k{i}"), expression=k.this.copy()))
+    fields.append(exp.PropertyEQ(this=exp.to_identifier("v"), expression=value.copy()))
     collected: Any = exp.ArrayAgg(this=exp.Struct(expressions=fields))
+    count: Any = exp.Count(this=exp.Star())
     if where is not None:
         collected = exp.Filter(this=collected, expression=where.copy())
-    sorted_ = exp.func("SORT_ARRAY", collected, exp.false() if desc.pop() else exp.true())
+        count = exp.Filter(this=count, expression=where.copy())
+    if keys:
+        collected = exp.func("SORT_ARRAY", collected, exp.false() if descending else exp.true())
     lam = exp.Lambda(this=exp.Dot(this=exp.column("p"), expression=exp.to_identifier("v")),
                      expressions=[exp.to_identifier("p")])
-    return exp.func("TRANSFORM", sorted_, lam)
+    listed = exp.func("TRANSFORM", collected, lam)
+    return exp.Case(ifs=[exp.If(this=exp.GT(this=count, expression=exp.Literal.number(0)), true=listed)])
+
+
+def _global(node: Any) -> bool:
+    mods = node.args.get("modifiers")
+    return mods is not None and "g" in str(mods.this if hasattr(mods, "this") else mods)
+
+
+def _check_first_only(node: Any) -> None:
+    """DuckDB's regexp_replace without 'g' replaces the first match; Spark's replaces all. They agree
+    when the pattern can match once only — anchored at the start (^) or the end ($) — which is how the
+    project's SQL uses it; anything else is refused rather than computed differently."""
+    from sqlglot import exp
+
+    pat = node.expression
+    text = pat.this if isinstance(pat, exp.Literal) and pat.is_string else None
+    anchored = text is not None and "|" not in text and (
+        text.startswith("^") or (text.endswith("$") and not text.endswith("\\$")))
+    if not anchored:
+        from socialleads.engine.spark_sql import SparkSQLError
+
+        raise SparkSQLError("regexp_replace without 'g' on an unanchored pattern has no Spark rewrite "
+                            f"(pattern {pat.sql(dialect='duckdb')})")
 
 
 def _is_asof(join: Any) -> bool:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import logging
 import math
 import uuid
 from pathlib import Path
@@ -121,6 +122,10 @@ class SparkResult:
     arrow = to_arrow_table
     fetch_arrow_table = to_arrow_table
 
+    def dataframe(self) -> Any:
+        """The Spark DataFrame behind the result (to hand to Spark itself, e.g. mapInArrow)."""
+        return self._df
+
     def fetchall(self) -> list[tuple]:
         t = self.to_arrow_table()
         cols = [c.to_pylist() for c in t.columns]
@@ -131,8 +136,24 @@ class SparkResult:
         return rows[0] if rows else None
 
     def fetchnumpy(self) -> dict[str, Any]:
+        """Column → numpy array; as DuckDB, a masked array where the column holds NULLs."""
+        import numpy as np
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
         t = self.to_arrow_table()
-        return {name: t.column(name).to_numpy() for name in t.column_names}
+        out: dict[str, Any] = {}
+        for name in t.column_names:
+            col = t.column(name)
+            if not col.null_count:
+                out[name] = col.to_numpy()
+                continue
+            typ = col.type
+            fill = (False if pa.types.is_boolean(typ) else "" if pa.types.is_string(typ) or pa.types.is_large_string(typ)
+                    else pa.scalar(0, typ) if (pa.types.is_integer(typ) or pa.types.is_floating(typ)) else None)
+            data = col.fill_null(fill).to_numpy() if fill is not None else col.to_numpy()
+            out[name] = np.ma.masked_array(data, mask=pc.is_null(col).to_numpy(zero_copy_only=False))
+        return out
 
     def df(self) -> Any:
         return self.to_arrow_table().to_pandas()
@@ -142,6 +163,23 @@ class SparkResult:
         return list(self._df.columns) if self._df is not None else []
 
 
+def _naive_type(t: Any) -> Any:
+    """`t` with every timestamp (nested in lists and structs too) naive, and decimals as float64."""
+    import pyarrow as pa
+
+    if pa.types.is_timestamp(t) and t.tz is not None:
+        return pa.timestamp(t.unit)
+    if pa.types.is_decimal(t):
+        return pa.float64()
+    if pa.types.is_list(t) or pa.types.is_large_list(t):
+        inner = _naive_type(t.value_type)
+        return t if inner == t.value_type else pa.list_(pa.field(t.value_field.name, inner, t.value_field.nullable))
+    if pa.types.is_struct(t):
+        fields = [pa.field(f.name, _naive_type(f.type), f.nullable) for f in t]
+        return pa.struct(fields) if any(a.type != b.type for a, b in zip(fields, t, strict=True)) else t
+    return t
+
+
 def _naive_utc(table: Any) -> Any:
     """Spark hands timestamps to Arrow as UTC instants; the store (and DuckDB) keep naive UTC. Spark keeps
     arithmetic on DECIMAL literals in DECIMAL where DuckDB gives DOUBLE: such results come back as float64."""
@@ -149,13 +187,10 @@ def _naive_utc(table: Any) -> Any:
 
     fields, cols, changed = [], [], False
     for f, col in zip(table.schema, table.columns, strict=True):
-        if pa.types.is_timestamp(f.type) and f.type.tz is not None:
-            col = col.cast(pa.timestamp(f.type.unit))
-            f = pa.field(f.name, col.type, f.nullable)
-            changed = True
-        elif pa.types.is_decimal(f.type):
-            col = col.cast(pa.float64())
-            f = pa.field(f.name, col.type, f.nullable)
+        t = _naive_type(f.type)
+        if t != f.type:
+            col = col.cast(t)
+            f = pa.field(f.name, t, f.nullable)
             changed = True
         fields.append(f)
         cols.append(col)
@@ -213,6 +248,10 @@ class SparkCon:
     def has(self, name: str) -> bool:
         return name in self._views
 
+    def dataframe(self, name: str) -> Any:
+        """The DataFrame of a dataset table, registered table or temp table."""
+        return self._views[name]
+
     def _run(self, sql: str, params: Any) -> SparkResult:
         import sqlglot
         from sqlglot import exp
@@ -235,7 +274,8 @@ class SparkCon:
                 self._keep(name, df)
                 continue
             if isinstance(stmt, exp.Create | exp.Insert | exp.Update | exp.Delete):
-                raise SparkSQLError(f"a write on Spark is not supported: {stmt.sql(dialect='duckdb')[:80]}")
+                first = " ".join(stmt.sql(dialect="duckdb").split())
+                raise SparkSQLError(f"a write on Spark is not supported: {first[:80]}")
             result = SparkResult(self, self._query(stmt))
         return result
 
@@ -253,10 +293,13 @@ class SparkCon:
 
         spark_sql = to_spark(stmt, self)
         try:
-            return self.session.sql(spark_sql)
+            df = self.session.sql(spark_sql)
+            helpers = [c for c in df.columns if c.startswith("__asof_")]   # spark_dialect's ASOF rewrite
+            return df.drop(*helpers) if helpers else df
         except Exception as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise SparkSQLError(f"Spark refused a statement: {first}\n{spark_sql}") from exc
+            logging.getLogger(__name__).debug("Spark refused:\n%s", spark_sql)
+            raise SparkSQLError(f"Spark refused a statement: {first}") from exc
 
     def catalog_rows(self) -> list[tuple[str, str, str]]:
         """(table_schema, table_name, table_type) of every view, for information_schema.tables."""
@@ -316,12 +359,47 @@ class SparkStore:
         self.close()
 
 
+ENRICHMENT_TABLES = ("post_signals", "topics", "post_topics", "topic_model", "post_classes")
+
+
 def _uri_tables(session: Any, root: Path | str) -> list[str]:
-    """Table names of a dataset on object storage, from its manifest (read through Spark)."""
+    """Table names of a dataset on object storage: its manifest's, plus the enrichment tables written
+    beside them since (spark_enrich, spark_topics, spark_classify) when they exist."""
     import json
 
-    text = "\n".join(r.value for r in session.read.text(f"{str(root).rstrip('/')}/_leads_manifest.json").collect())
-    return sorted(json.loads(text).get("tables", {}))
+    base = str(root).rstrip("/")
+    try:
+        names = set(json.loads(_read_text(session, f"{base}/_leads_manifest.json")).get("tables", {}))
+    except Exception as exc:
+        from socialleads.engine.parquet import DatasetError
+
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DatasetError(f"{base}: cannot read the dataset's manifest _leads_manifest.json ({first[:200]})") from exc
+    for name in ENRICHMENT_TABLES:
+        if name in names:
+            continue
+        try:
+            session.read.parquet(f"{base}/{name}").schema  # noqa: B018 - raises when the folder is absent
+        except Exception:  # AnalysisException: PATH_NOT_FOUND
+            continue
+        names.add(name)
+    return sorted(names)
+
+
+def _read_text(session: Any, uri: str) -> str:
+    """A small file on any file system Spark reads (s3a://, hdfs://, file://), through Hadoop's API:
+    Spark's own readers skip names starting with '_', as the manifest's does."""
+    jvm = session.sparkContext._jvm
+    path = jvm.org.apache.hadoop.fs.Path(uri)
+    fs = path.getFileSystem(session.sparkContext._jsc.hadoopConfiguration())
+    reader = jvm.java.io.BufferedReader(jvm.java.io.InputStreamReader(fs.open(path), "UTF-8"))
+    try:
+        lines = []
+        while (line := reader.readLine()) is not None:
+            lines.append(line)
+        return "\n".join(lines)
+    finally:
+        reader.close()
 
 
 def temp_name() -> str:

@@ -125,12 +125,14 @@ class ReportError(LeadsError):
 
 
 def write_report(store: Any, owner_keys: list[str], config: Any, path: Path | str,
-                 window_days: int | None = None) -> Path:
-    """Compute the scorecard and series and write one self-contained offline HTML file at `path`."""
+                 window_days: int | None = None, *, compute: Any = None) -> Path:
+    """Compute the scorecard and series and write one self-contained offline HTML file at `path`.
+    `compute()`, when given, returns the {'scorecard', 'series'} to render instead (e.g. on Spark)."""
     out = Path(path)
     if out.is_dir():  # checked first: the scorecard takes a while, the mistake does not
         raise ReportError(f"{out}: is a folder; give the report a file name, e.g. {out / 'report.html'}")
-    both = scorecard_and_series(store, owner_keys, config, window_days, series=True)
+    both = compute() if compute is not None else scorecard_and_series(store, owner_keys, config, window_days,
+                                                                      series=True)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(render_report(both["scorecard"], both["series"]), encoding="utf-8")
