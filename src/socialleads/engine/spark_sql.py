@@ -234,7 +234,9 @@ class SparkCon:
         return self
 
     def close(self) -> None:
-        for name in list(self._temp):
+        """Drop every view this connection made (the dataset's tables too): the session's temp views are
+        shared, so one SparkStore per session at a time; closing leaves the session as it was."""
+        for name in list(self._views):
             self._drop(name)
 
     # -- internals
