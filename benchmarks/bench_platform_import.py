@@ -20,13 +20,16 @@ vs the columnar paths (after, three runs):
     jetstream    1 M       6,780 -  8,000       1,200     32,300 - 41,300       970
 
 The 50 k items/s target is not reached. Jetstream: mapping a batch in SQL is ~45 % of the time, staging
-and merging the rest. X: tweets.js is one JS array and is read whole, as the Python reader reads it (peak
-RSS ~1.5 GB for 145 MB of tweets); DuckDB parses it on one thread (~1 s), the per-tweet SQL takes ~2-3 s,
-staging and merging ~2 s.
+and merging the rest. X (first pass): tweets.js is one JS array and is read whole, as the Python reader reads
+it (peak RSS ~1.5 GB for 145 MB of tweets); DuckDB parsed it on one thread (~1 s), the per-tweet SQL took
+~2-3 s, staging and merging ~2 s. X (second pass): the array is cut at item boundaries into temporary files
+that DuckDB's read_json reads in parallel into typed columns (~0.8 s), staging and merging ~1.1 s, peak RSS
+~0.5 GB: 21-35 k tweets/s depending on the machine's load.
 
 Later figures (issue 3, before / after in one session): docs/performance.md "Platform imports (issue 3)".
 
     python benchmarks/bench_platform_import.py                    # 100 k tweets, 1 M events
+    python benchmarks/bench_platform_import.py --only x           # the X archive only
     python benchmarks/bench_platform_import.py --tweets 10000 --events 100000   # a small run
 """
 

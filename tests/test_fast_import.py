@@ -8,6 +8,7 @@ id and the import's own clock), plus the summary counts and the quarantine (file
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -277,3 +278,200 @@ def test_x_irregular_tweet_sends_the_part_to_the_reader(monkeypatch, tmp_path):
     assert taken == [None]
     assert fast_s == slow_s
     _assert_same(fast_t, slow_t)
+
+
+def _x_case(monkeypatch, tmp_path, edit=None, text_edit=None, copies=2, imports=1):
+    """An archive of `copies` copies of the 2026 fixture's tweets (`edit`: on the items, `text_edit`: on the
+    tweets.js text), imported `imports` times with the columnar path and without: the same store."""
+    taken = _spy_x(monkeypatch)
+    a = _x_archive(tmp_path, copies, edit=edit)
+    if text_edit:
+        p = a / "data" / "tweets.js"
+        p.write_text(text_edit(p.read_text()))
+    fast_t, slow_t, fast_s, slow_s = _import_both(monkeypatch, [a] * imports)
+    assert fast_s == slow_s
+    _assert_same(fast_t, slow_t)
+    return taken, fast_s
+
+
+def _tw(item: dict) -> dict:
+    return item.get("tweet", item)
+
+
+def test_x_regular_variants_stay_columnar(monkeypatch, tmp_path):
+    """Tweets the columnar path maps itself: bare (2019) items beside wrapped ones, counts and offsets as numbers
+    or strings, escapes in texts, missing lists and fields, quotes, an empty hashtag, media ids."""
+    def edit(items):
+        _tw(items[0])["favorite_count"] = 7                      # a number, not a string
+        _tw(items[0])["retweet_count"] = "012"
+        _tw(items[1])["full_text"] = 'a "quoted" \\ back\\slash\ttab \u00e9 \U0001f600 \u2028 end'
+        _tw(items[1])["entities"]["user_mentions"][0]["indices"] = [0, 10]
+        items[2] = _tw(items[2])                                  # bare
+        _tw(items[3]).pop("lang")
+        _tw(items[3])["entities"].pop("hashtags")
+        _tw(items[4])["entities"]["hashtags"].append({"text": "", "indices": ["1", "2"]})
+        _tw(items[4])["entities"]["urls"] = [{"expanded_url": "https://twitter.com/a_b/status/12345?s=20",
+                                             "url": "https://t.co/x", "indices": [1, 2]}]
+        _tw(items[5]).pop("entities")
+        _tw(items[6])["lang"] = None
+        _tw(items[7]).pop("favorite_count")
+        return items
+    taken, s = _x_case(monkeypatch, tmp_path, edit)
+    assert taken and taken[0] is not None
+    assert s[0]["quarantined"] == 0
+
+
+@pytest.mark.parametrize("case", [
+    "mention_id_number", "screen_name_number", "indices_string", "indices_three", "count_float", "count_huge",
+    "null_item", "empty_item", "string_item", "hashtag_not_object", "entities_list", "user", "retweeted_status",
+    "full_text_missing", "html_escape", "dup_key_deep", "dup_tweet", "trailing_comma", "not_utf8",
+])
+def test_x_irregular_parts_go_to_the_reader(monkeypatch, tmp_path, case):
+    """Each of these sends the whole part to the reader (which quarantines what it cannot read): the same store."""
+    edits = {
+        "mention_id_number": lambda t: t["entities"]["user_mentions"][0].__setitem__("id_str", 2253756806),
+        "screen_name_number": lambda t: t["entities"]["user_mentions"][0].__setitem__("screen_name", 5),
+        "indices_string": lambda t: t["entities"]["user_mentions"][0].__setitem__("indices", "3,10"),
+        "indices_three": lambda t: t["entities"]["user_mentions"][0].__setitem__("indices", [0, 1, 2]),
+        "count_float": lambda t: t.__setitem__("favorite_count", 1.5),
+        "count_huge": lambda t: t.__setitem__("favorite_count", 123456789012345678901234567890),
+        "hashtag_not_object": lambda t: t["entities"].__setitem__("hashtags", ["x"]),
+        "entities_list": lambda t: t.__setitem__("entities", []),
+        "user": lambda t: t.__setitem__("user", {"id_str": "1", "screen_name": "someone"}),
+        "retweeted_status": lambda t: t.__setitem__("retweeted_status", {"id_str": "9"}),
+        "full_text_missing": lambda t: t.pop("full_text"),
+        "html_escape": lambda t: t.__setitem__("full_text", t["full_text"] + " &lt;3"),
+    }
+
+    def edit(items):
+        if case in edits:
+            edits[case](_tw(items[0]))
+        elif case == "null_item":
+            items.insert(1, None)
+        elif case == "empty_item":
+            items.insert(1, {})
+        elif case == "string_item":
+            items.insert(1, "tweet")
+        elif case in ("dup_key_deep", "dup_tweet", "trailing_comma"):
+            _tw(items[0])["entities"]["user_mentions"][0]["zz_mark"] = 1
+        return items
+
+    def text_edit(text):
+        if case == "dup_key_deep":     # json.loads keeps the last, DuckDB the first
+            return text.replace('"zz_mark": 1', '"zz_mark": 1, "id_str": "77"', 1)
+        if case == "dup_tweet":
+            return text.replace('{\n  "tweet": {', '{\n  "tweet": {"id_str": "5"},\n  "tweet": {', 1)
+        if case == "trailing_comma":   # json.loads refuses it: the reader quarantines that item
+            return text.replace('"zz_mark": 1', '"zz_mark": 1,', 1)
+        return text
+
+    if case == "not_utf8":
+        taken = _spy_x(monkeypatch)
+        a = _x_archive(tmp_path, 2)
+        p = a / "data" / "tweets.js"
+        p.write_bytes(p.read_bytes().replace(b'"full_text": "', b'"full_text": "caf\xe9 ', 1))
+        fast_t, slow_t, fast_s, slow_s = _import_both(monkeypatch, [a])
+        assert fast_s == slow_s
+        _assert_same(fast_t, slow_t)
+    else:
+        taken, _ = _x_case(monkeypatch, tmp_path, edit, text_edit)
+    assert taken == [None]
+
+
+def test_x_parts_share_stubs_and_numbers(monkeypatch, tmp_path):
+    """Two tweets parts (no manifest: globbed), the first read by the reader (an irregular tweet), the second
+    by the columnar path: accounts mentioned in both are stubbed once, records numbered on across them."""
+    a = _x_archive(tmp_path, 2)
+    data = a / "data"
+    (data / "manifest.js").unlink()
+    text = (data / "tweets.js").read_text()
+    (data / "tweets-part1.js").write_text(text.replace("part0", "part1").replace('"1500000000000000', '"1600000000000000'))
+    (data / "tweets.js").write_text(text.replace('"full_text": "', '"full_text": "&amp; ', 1))
+    taken = _spy_x(monkeypatch)
+    fast_t, slow_t, fast_s, slow_s = _import_both(monkeypatch, [a])
+    assert [b is None for b in taken] == [True, False]
+    assert fast_s == slow_s
+    _assert_same(fast_t, slow_t)
+
+
+@pytest.mark.parametrize("form", ["empty", "bom_crlf_semicolon"])
+def test_x_part_text_forms(monkeypatch, tmp_path, form):
+    """An empty part, and one with a BOM, CRLF line ends and a trailing `;`: the same store both ways."""
+    def text_edit(text):
+        if form == "empty":
+            return "window.YTD.tweets.part0 = [ ]\n"
+        return "\ufeff" + text.replace("\n", "\r\n") + ";\r\n"
+    taken, s = _x_case(monkeypatch, tmp_path, text_edit=text_edit)
+    assert taken and taken[0] is not None
+    assert s[0]["posts"] == (0 if form == "empty" else 14)
+
+
+@pytest.mark.parametrize("nested", [False, True], ids=["cuts", "wrong_cuts"])
+def test_x_part_read_in_pieces(monkeypatch, tmp_path, nested):
+    """A large part is cut into pieces read in parallel: the same records, in the same order. A cut in the wrong
+    place (a nested object whose first key is "tweet") fails to parse; the part is then read in one piece."""
+    from socialleads.sources import fast_x
+    monkeypatch.setattr(fast_x, "CHUNK_BYTES", 2500)
+
+    def edit(items):
+        for k, it in enumerate(items):
+            if nested:
+                _tw(it)["zz"] = [{"a": 1}, {"tweet": {"id_str": "1"}}, {"tweet": 2}]
+            if k >= 14:   # the same tweets again, other texts: the first of each wins, so the order must hold
+                _tw(it)["id_str"] = _tw(it)["id"] = _tw(items[k % 14])["id_str"]
+                _tw(it)["full_text"] = f"later copy {k}"
+        return items
+    taken, s = _x_case(monkeypatch, tmp_path, edit, copies=6)
+    assert taken and taken[0] is not None
+    assert s[0]["posts"] == 14
+
+
+def test_x_reimport_changes_nothing(monkeypatch, tmp_path):
+    taken = _spy_x(monkeypatch)
+    a = _x_archive(tmp_path, 3)
+    monkeypatch.setattr(I, "_FAST", True)
+    store = open_store(None)
+    first = I.import_path(store, a).to_json()
+    counts = store.counts()
+    second = I.import_path(store, a).to_json()
+    assert taken and all(b is not None for b in taken)
+    assert {k: v for k, v in store.counts().items() if k != "ingest_runs"} == \
+        {k: v for k, v in counts.items() if k != "ingest_runs"}
+    assert second["new"] == {} and second["updated"] == {} and first["posts"] == second["posts"]
+    store.close()
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_x_mutated_fast_equals_reader(seed, tmp_path, monkeypatch):
+    """The fuzz suite's mutations of a tweets.js (flips, cuts, junk, repeated keys, lost braces, encodings),
+    several at once: the columnar path stores exactly what the reader stores (read in one piece, or in many)."""
+    from hypothesis import HealthCheck, given, settings
+
+    from socialleads.sources import fast_x
+    if seed == 2:
+        monkeypatch.setattr(fast_x, "CHUNK_BYTES", 3000)
+
+    from tests.test_fuzz_importers import _mutate
+
+    base = _x_archive(tmp_path / "base", seed + 2)
+    js = (base / "data" / "tweets.js").read_bytes()
+
+    @settings(max_examples=8, deadline=None, database=None, derandomize=True,
+              suppress_health_check=list(HealthCheck))
+    @given(_mutations())
+    def check(ms):
+        data = js
+        for m in ms:
+            try:
+                data = _mutate(data, m)[0] if data else data
+            except UnicodeDecodeError:
+                continue
+        d = tmp_path / f"m{abs(hash(repr(ms)))}"
+        shutil.copytree(base, d)
+        (d / "data" / "tweets.js").write_bytes(data)
+        with pytest.MonkeyPatch.context() as mp:
+            fast_t, slow_t, fast_s, slow_s = _import_both(mp, [d])
+        assert fast_s == slow_s, ms
+        _assert_same(fast_t, slow_t)
+
+    check()

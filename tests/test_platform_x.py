@@ -416,3 +416,21 @@ def test_follower_snapshots_growth_and_churn(tmp_path):
     shutil.copy(d / "follower_2021-03-22.js", lone)
     with pytest.raises(FormatError, match="cannot tell whose follower lists"):
         list(X.read_snapshots(lone, lambda *a: None))
+
+
+def test_lone_surrogate_in_a_tweet_is_kept_marked(tmp_path):
+    """An unpaired UTF-16 surrogate escape (an emoji cut in half) is not valid Unicode: the tweet is kept with
+    U+FFFD in its place, and its neighbour is untouched (it crashed the import before)."""
+    data = tmp_path / "archive" / "data"
+    data.mkdir(parents=True)
+    items = [{"tweet": {"id_str": "1001", "created_at": "Wed Mar 03 10:00:00 +0000 2021", "full_text": "PLACEHOLDER",
+                        "entities": {"hashtags": [], "user_mentions": [], "urls": []}}},
+             {"tweet": {"id_str": "1002", "created_at": "Wed Mar 03 11:00:00 +0000 2021", "full_text": "fine 😀",
+                        "entities": {"hashtags": [], "user_mentions": [], "urls": []}}}]
+    body = json.dumps(items, ensure_ascii=False).replace('"PLACEHOLDER"', '"cut \\ud83d here"')
+    (data / "tweets.js").write_text("window.YTD.tweets.part0 = " + body, encoding="utf-8")
+    store = open_store(None)
+    import_path(store, tmp_path / "archive")
+    rows = store.con.execute("SELECT post_key, text FROM posts ORDER BY post_key").fetchall()
+    assert rows == [("x:1001", "cut \ufffd here"), ("x:1002", "fine 😀")]
+    store.close()

@@ -8,6 +8,7 @@ FormatError naming the file. Members are streamed; nothing is extracted to disk.
 from __future__ import annotations
 
 import io
+import os
 import posixpath
 import tarfile
 import zipfile
@@ -140,6 +141,21 @@ class Archive:
         return io.BufferedReader(_Capped(raw, limit, label, self), buffer_size=1 << 20)  # type: ignore[return-value]
 
     def read_bytes(self, name: str, limit: int = MAX_MEMBER_BYTES) -> bytes:
+        ref = self._members[name]
+        if isinstance(ref, Path):
+            # a folder's file: one read of its known size (through `open`, 8 KiB reads and copies: 0.3 s for
+            # 145 MB), under the same caps and with the same messages
+            with ref.open("rb") as fh:
+                if os.fstat(fh.fileno()).st_size <= limit:
+                    try:
+                        data = fh.read()
+                    except OSError as exc:
+                        raise FormatError(f"{self.label(name)}: the archive is truncated or corrupt ({exc})") from None
+                    if len(data) <= limit and self.total + len(data) <= MAX_TOTAL_BYTES:
+                        self.total += len(data)
+                        return data
+            raise FormatError(f"{self.label(name)}: decompresses to more than {limit >> 20} MiB; refused "
+                              "(a zip bomb, or raise socialleads.sources.archive.MAX_MEMBER_BYTES)")
         with self.open(name, limit) as fh:
             return fh.read()
 

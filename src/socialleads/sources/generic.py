@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 
 from socialleads.errors import FormatError
@@ -125,11 +126,12 @@ def _utm(col: str, name: str) -> str:
 
 
 def route_sql(spec: R.RecordSpec, src: str, run_id: str, default_source: str, seq_base: int,
-              rows: str | None = None) -> str:
+              rows: str | None = None, ents: str = "NULL") -> str:
     """INSERT of one record type's rows into its staging table, each with its `reason` (NULL = valid).
 
     `rows` (line_no, j, t_<time>…, extra) defaults to `src`'s JSON text parsed by `_typed_rows`; a Parquet
-    file hands its typed columns instead (`_parquet_rows`)."""
+    file hands its typed columns instead (`_parquet_rows`). `ents`: a post's entities as a typed list (a column
+    of `rows`, see `RowsSource.ents`), else NULL."""
     s = f"coalesce(nullif(j.source, ''), '{default_source}')"
     reason = R.reason_sql(spec)
     seq = f"{seq_base} + line_no"
@@ -146,7 +148,7 @@ def route_sql(spec: R.RecordSpec, src: str, run_id: str, default_source: str, se
               nullif(j.thread_root_key, ''), nullif(j.repost_of_key, ''), nullif(j.quote_of_key, ''),
               nullif(j.url, ''), t_edited_at, coalesce(try_cast(j.is_deleted AS BOOLEAN), FALSE),
               coalesce(t_first_seen_at, now()::TIMESTAMP), {s}, j.source_ids, NULL, extra, '{run_id}',
-              {seq}, {reason}, j.entities
+              {seq}, {reason}, j.entities, {ents}
             FROM {rows}"""
     if spec.name in ("interaction", "follow"):
         if spec.name == "interaction":
@@ -538,10 +540,11 @@ def struct_pack_sql(spec: R.RecordSpec, **values: str) -> str:
     return "struct_pack(" + ", ".join(parts) + ")"
 
 
-def rows_sql(spec: R.RecordSpec, rel: str) -> str:
-    """`route_sql`'s rows (line_no, j, t_<time>…, extra) from a relation of (line_no, j, extra)."""
+def rows_sql(spec: R.RecordSpec, rel: str, more: str = "") -> str:
+    """`route_sql`'s rows (line_no, j, t_<time>…, extra) from a relation of (line_no, j, extra); `more`: other
+    columns of `rel` to keep (", ents")."""
     times = "".join(f", try_cast(j.{f} AS TIMESTAMPTZ)::TIMESTAMP AS t_{f}" for f in spec.times)
-    return f"(SELECT line_no, j{times}, extra FROM {rel})"
+    return f"(SELECT line_no, j{times}, extra{more} FROM {rel})"
 
 
 @dataclass(frozen=True)
@@ -551,6 +554,7 @@ class RowsSource:
     rows: dict[str, str]
     table: str
     unit: str = "record"
+    ents: bool = False     # the post rows have column `ents`: their entities as a typed list (j.entities NULL)
 
 
 def process_rows(con: duckdb.DuckDBPyConnection, rs: RowsSource, file: str, run_id: str, default_source: str,
@@ -562,12 +566,16 @@ def process_rows(con: duckdb.DuckDBPyConnection, rs: RowsSource, file: str, run_
     for name, rows in rs.rows.items():
         spec = R.SPECS[name]
         table = "stg_" + spec.table
-        run_sql(con, route_sql(spec, "", run_id, default_source, seq_base, rows=rows))
+        run_sql(con, route_sql(spec, "", run_id, default_source, seq_base, rows=rows,
+                               ents="ents" if rs.ents and name == "post" else "NULL"))
         n = _count(con, f"SELECT count(*) FROM {table} WHERE reason IS NOT NULL AND seq > {seq_base}")
         if n:
             bad += n
             line = f"(s.seq - {seq_base})"
-            raw = f"left(json_merge_patch('{{}}', to_json(r.j))::VARCHAR, {RAW_LIMIT})"
+            rec = "json_merge_patch('{}', to_json(r.j))"
+            if rs.ents and name == "post":    # the entities, staged apart, back in the record
+                rec = f"json_merge_patch({rec}, json_object('entities', to_json(r.ents)))"
+            raw = f"left({rec}::VARCHAR, {RAW_LIMIT})"
             run_sql(con, f"""INSERT INTO quarantine (run_id, file, line, place, record_type, reason, raw)
                 SELECT '{run_id}', '{f}', {line}, '{rs.unit} ' || {line}, '{name}', s.reason, {raw}
                 FROM {table} s JOIN {rows} r ON r.line_no = {line}
@@ -597,6 +605,30 @@ def distinct_sql(k: str) -> str:
     return f"len({k}) = len(list_distinct({k}))"
 
 
+def int64_range(lo: int, hi: int) -> pa.Array:
+    """Arrow int64 lo … hi - 1. (`pa.array` of anything imports pandas on its first call, 0.2-0.3 s of every
+    `leads import`; Arrow arrays made from buffers do not.)"""
+    return pa.Array.from_buffers(pa.int64(), hi - lo, [None, pa.py_buffer(np.arange(lo, hi, dtype=np.int64))])
+
+
+def _utf8(t: str) -> bytes:
+    """UTF-8 of `t`; a lone UTF-16 surrogate (json.loads keeps an unpaired "\\ud800" escape, e.g. an emoji
+    cut in half by a platform's truncation) becomes U+FFFD, so the record is kept with the broken character
+    marked, as a Unicode decoder marks it."""
+    try:
+        return t.encode("utf-8")
+    except UnicodeEncodeError:
+        return t.encode("utf-16", "surrogatepass").decode("utf-16", "replace").encode("utf-8")
+
+
+def large_utf8(texts: list[str]) -> pa.Array:
+    """Arrow large_utf8 of Python strings (see `int64_range`)."""
+    data = [_utf8(t) for t in texts]
+    offsets = np.zeros(len(data) + 1, dtype=np.int64)
+    np.cumsum([len(d) for d in data], out=offsets[1:])
+    return pa.Array.from_buffers(pa.large_utf8(), len(data), [None, pa.py_buffer(offsets), pa.py_buffer(b"".join(data))])
+
+
 def mixed_sources(con: duckdb.DuckDBPyConnection, items: Iterator[Any]) -> Iterator[Any]:
     """`record_sources` for a reader whose stream also holds blocks of records made in SQL (an object with
     `count` and `sources(n0)`, e.g. sources/fast_x.py `Block`): records and blocks are numbered on in
@@ -606,8 +638,8 @@ def mixed_sources(con: duckdb.DuckDBPyConnection, items: Iterator[Any]) -> Itera
 
     def emit() -> Iterator[str]:
         nonlocal n, buf
-        numbers = pa.array(range(n + 1, n + 1 + len(buf)), pa.int64())
-        text = pa.array(buf, pa.large_utf8())
+        numbers = int64_range(n + 1, n + 1 + len(buf))
+        text = large_utf8(buf)
         n += len(buf)
         buf = []
         yield from _text_view(con, numbers, text, "record")

@@ -105,6 +105,16 @@ def collect_files(path: Path) -> tuple[list[Path], list[str]]:
     return files, skipped
 
 
+_ENTITY = json.dumps([{"etype": "VARCHAR", "value": "JSON", "target_account_key": "JSON", "start_idx": "VARCHAR",
+                        "end_idx": "VARCHAR", "idx_unit": "JSON"}])
+
+
+def _json_text(x: str) -> str:
+    """SQL: `->>'$'` of JSON leaf `x` (a string's text, another value's JSON), without a parse for plain strings."""
+    return (f"CASE WHEN starts_with({x}, '\"') AND NOT contains({x}, '\\') THEN trim({x}, '\"') "
+            f"ELSE {x}->>'$' END")
+
+
 class _Run:
     def __init__(self, store: Store, summary: ImportSummary) -> None:
         self.store = store
@@ -125,15 +135,22 @@ class _Run:
         run_sql(con, "CREATE OR REPLACE TEMP TABLE batch_posts AS SELECT post_key, platform, author_key, kind, "
                     "created_at, reply_to_key, repost_of_key, quote_of_key, source, ingest_run_id, seq FROM stg_posts")
         # A post's entities come with it once: they are added only for posts that have none stored yet,
-        # from the post's first occurrence in the input (so no per-entity deduplication is needed).
-        rows = run_sql(con, """INSERT INTO post_entities
-            SELECT post_key, e->>'etype', e->>'value', e->>'target_account_key', try_cast(e->>'start_idx' AS INTEGER),
-                   try_cast(e->>'end_idx' AS INTEGER), e->>'idx_unit'
-            FROM (SELECT post_key, unnest(from_json(entities, '["JSON"]')) AS e
-                  FROM (SELECT post_key, entities FROM stg_posts WHERE entities IS NOT NULL
-                        QUALIFY row_number() OVER (PARTITION BY post_key ORDER BY seq) = 1)
-                  WHERE post_key NOT IN (SELECT post_key FROM post_entities
-                                         WHERE post_key IN (SELECT post_key FROM stg_posts WHERE entities IS NOT NULL)))""")
+        # from the post's first occurrence in the input (so no per-entity deduplication is needed). They are staged
+        # as JSON (`entities`) or, by the columnar paths, as a typed list (`ents`: the same fields as read here).
+        # One parse of the JSON into typed fields: etype is a string (checked when staged) and the offsets are cast
+        # to INTEGER; value, target_account_key and idx_unit stay JSON (`->>` gives a number's text as yyjson
+        # writes it, as `e->>'value'` did), read without a parse when they are plain strings.
+        rows = run_sql(con, f"""INSERT INTO post_entities
+            WITH f AS (SELECT post_key, entities, ents FROM stg_posts WHERE entities IS NOT NULL OR ents IS NOT NULL
+                       QUALIFY row_number() OVER (PARTITION BY post_key ORDER BY seq) = 1),
+            n AS (SELECT * FROM f WHERE post_key NOT IN (SELECT post_key FROM post_entities
+                                                         WHERE post_key IN (SELECT post_key FROM f)))
+            SELECT post_key, e.etype, {_json_text("e.value")}, {_json_text("e.target_account_key")},
+                   try_cast(e.start_idx AS INTEGER), try_cast(e.end_idx AS INTEGER), {_json_text("e.idx_unit")}
+            FROM (SELECT post_key, unnest(from_json(entities, '{_ENTITY}')) AS e FROM n WHERE entities IS NOT NULL)
+            UNION ALL
+            SELECT post_key, e.etype, e.value, e.target_account_key, e.start_idx, e.end_idx, e.idx_unit
+            FROM (SELECT post_key, unnest(ents) AS e FROM n WHERE entities IS NULL)""")
         n_ent = int(rows[0][0]) if rows else 0
         self.add(self.s.accepted, "post_entities", n_ent)  # entities of posts new to the store
         if n_ent:
@@ -161,7 +178,12 @@ class _Run:
                                        WHERE etype = 'mention' AND target_account_key IS NOT NULL
                                          AND post_key IN (SELECT post_key FROM batch_posts)) e
                 ON e.post_key = b.post_key""")
-        run_sql(con, "INSERT INTO stg_interactions " + " UNION ALL ".join(derived))
+        # A derived interaction whose key is already staged by an earlier record (a platform reader's own reply /
+        # repost interaction, made before its post) would lose the merge's first-wins deduplication anyway: it is
+        # left out here (an anti join), so that the usual batch needs no deduplication pass at all.
+        run_sql(con, "INSERT INTO stg_interactions SELECT d.* FROM (" + " UNION ALL ".join(derived) + ") AS d("
+                     f"{', '.join(M.INTERACTIONS.columns)}, seq, reason) ANTI JOIN stg_interactions s "
+                     "ON s.interaction_key = d.interaction_key AND s.seq < d.seq")
         run_sql(con, "DROP TABLE batch_posts")
         self._merge(M.INTERACTIONS)
         for m in (M.FOLLOWER_SNAPSHOTS, M.METRICS_SNAPSHOTS, M.CLICKS, M.CONVERSIONS, EXPERIMENTS):

@@ -71,14 +71,21 @@ def staging_name(m: TableMerge) -> str:
     return f"stg_{m.table}"
 
 
+# A post's entities as the columnar import paths stage them (`stg_posts.ents`), typed as post_entities stores them.
+ENTITY_LIST = ("STRUCT(etype VARCHAR, value VARCHAR, target_account_key VARCHAR, start_idx INTEGER, end_idx INTEGER, "
+               "idx_unit VARCHAR)[]")
+
+
 def create_staging(con: duckdb.DuckDBPyConnection) -> None:
     """Temp tables shaped like the store's, plus `seq` (input order, for first-wins deduplication),
-    `reason` (why a row is rejected; NULL when valid) and, for posts, their `entities` list."""
+    `reason` (why a row is rejected; NULL when valid) and, for posts, their `entities` list (JSON, or `ents`
+    typed: `ENTITY_LIST`)."""
     for m in ALL:
-        run_sql(con, 
+        run_sql(con,
             f"CREATE OR REPLACE TEMP TABLE {staging_name(m)} AS "
             f"SELECT {', '.join(m.columns)}, 0::BIGINT AS seq, NULL::VARCHAR AS reason"
-            f"{', NULL::JSON AS entities' if m.table == 'posts' else ''} FROM {m.table} LIMIT 0"
+            f"{f', NULL::JSON AS entities, NULL::{ENTITY_LIST} AS ents' if m.table == 'posts' else ''} "
+            f"FROM {m.table} LIMIT 0"
         )
 
 

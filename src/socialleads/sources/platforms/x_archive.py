@@ -859,11 +859,12 @@ def read_archive(path: Path, reject: Reject, fast_part: Any = None) -> Iterator[
         for t in TWEET_TYPES:
             for name in lay.parts.get(t, []):
                 label = m.label(name)
-                block = _fast_block(fast_part, m, name, label, r)
+                block, data = _fast_block(fast_part, m, name, label, r)
                 if block is not None:
                     yield block
                     continue
-                for i, item in _items_of(m, name, reject):
+                items = js_items(data, label, reject) if data is not None else _items_of(m, name, reject)
+                for i, item in items:
                     yield from r.tweet(item, label, f"item {i}")
         for name in lay.parts.get("deletedTweets", []):
             label = m.label(name)
@@ -889,14 +890,16 @@ def read_archive(path: Path, reject: Reject, fast_part: Any = None) -> Iterator[
         m.close()
 
 
-def _fast_block(fast_part: Any, m: _Members, name: str, label: str, r: _Reader) -> Any:
+def _fast_block(fast_part: Any, m: _Members, name: str, label: str, r: _Reader) -> tuple[Any, bytes | None]:
+    """(the block `fast_part` makes of a tweets part, or None; the part's bytes, for the item loop not to read
+    the file again: None when unread)."""
     if fast_part is None:
-        return None
+        return None, None
     try:
         data = m.read(name)
     except FormatError:
-        return None          # the item loop reports it
-    return fast_part(data, label, r)
+        return None, None    # the item loop reports it
+    return fast_part(data, label, r), data
 
 
 def _first_tweet_id(m: _Members, lay: _Layout, reject: Reject) -> str | None:
