@@ -80,7 +80,9 @@ def _owner_and_median(store: Any, owner_keys: list[str], min_posts: int) -> tupl
         o AS (SELECT unnest(?::VARCHAR[]) AS k)
         SELECT (SELECT coalesce(sum(discussion), 0) FROM per WHERE author_key IN (SELECT k FROM o)),
                (SELECT median(CASE WHEN author_key IS NULL THEN 0.0
-                                   ELSE round(coalesce(discussion, 0) / posts, 4) END)
+                                   -- x·10⁴ rounded half up: the same arithmetic on DuckDB and Spark
+                                   -- (their round(x, 4) differ: 3/160 → 0.0187 vs 0.0188)
+                                   ELSE floor(coalesce(discussion, 0) / posts * 10000 + 0.5) / 10000 END)
                 FROM per WHERE (author_key IS NULL OR author_key NOT IN (SELECT k FROM o)) AND posts >= ?)""",
                              [list(owner_keys), int(min_posts)]).fetchall()[0]
     return float(row[0] or 0), (None if row[1] is None else float(row[1]))

@@ -300,10 +300,10 @@ def enrich_(
     as_json: JsonOpt = False,
     workspace: WorkspaceOpt = None,
     engine: Annotated[str | None, typer.Option("--engine", help="duckdb (into the store) or spark (Arrow batch "
-                                               "functions on Spark, into the Parquet dataset).")] = None,
-    spark_master: Annotated[str | None, typer.Option("--spark-master", help="Spark master URL.")] = None,
-    parquet: Annotated[str | None, typer.Option("--parquet", help="With --engine spark: the Parquet dataset "
-                                                 "(default: <workspace>/parquet).")] = None,
+                                               "functions on Spark, into the Parquet dataset; default: engine "
+                                               "in leads.toml).")] = None,
+    spark_master: SparkMasterOpt = None,
+    parquet: ParquetOpt = None,
     topics: Annotated[bool, typer.Option("--topics/--no-topics", help="With --engine spark: also fit and "
                                          "assign topics.")] = True,
     classes: Annotated[bool, typer.Option("--classes/--no-classes", help="With --engine spark: also classify "
@@ -316,6 +316,9 @@ def enrich_(
     from socialleads.enrich import enrich
     from socialleads.workspace import open_workspace
 
+    if engine is None:
+        with open_workspace(workspace, read_only=True) as ws:
+            engine = getattr(ws.config, "engine", None)
     if (engine or "") == "spark":
         from socialleads.engine.run import enrich_on_spark
 
@@ -326,8 +329,10 @@ def enrich_(
             return
         console.print(f"Scored {summary['computed']:,} post(s) on Spark into {summary['path']} "
                       f"in {summary['seconds']:.1f} s")
-        if "topics" in summary:
-            t = summary["topics"]
+        t = summary.get("topics")
+        if t and "skipped" in t:
+            console.print(f"Topics: {t['skipped']}")
+        elif t:
             console.print(f"Topics: {t['topics']} fitted on {t['sampled']:,} posts, {t['posts']:,} posts assigned "
                           f"in {t['seconds']:.1f} s")
         if "classes" in summary:

@@ -107,7 +107,9 @@ def _introductions(store: Store, owners: list[str], t0: dt.datetime, t1: dt.date
                               GROUP BY post_key) p
                   ON ci.target_account_key IS NULL AND p.post_key = ci.target_post_key),
     pe AS (SELECT least(x, y) AS a, greatest(x, y) AS b,
-                  min(coalesce(created_at, '-infinity'::TIMESTAMP)) AS first_t
+                  -- an untimed connection counts as before any post (the earliest timestamp both DuckDB and
+                  -- Spark hold; Spark has no '-infinity')
+                  min(coalesce(created_at, TIMESTAMP '0001-01-01 00:00:00')) AS first_t
            FROM cr WHERE y IN (SELECT k FROM acc) AND x <> y GROUP BY ALL),
     intro AS (SELECT pairs.* FROM pairs LEFT JOIN pe ON pe.a = pairs.a AND pe.b = pairs.b
               WHERE pe.first_t IS NULL OR pe.first_t >= pairs.t)

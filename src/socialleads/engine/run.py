@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -41,13 +43,26 @@ def scorecard_on(ws: Any, engine: str | None = None, *, master: str | None = Non
         raise EngineError(f"--engine: expected one of {', '.join(ENGINES)}, got {engine!r}")
     if engine == "duckdb":
         return scorecard_and_series(ws.store, ws.owner_keys(), ws.config, window_days, series=series)
-    from socialleads.engine.spark import spark_session
     from socialleads.engine.spark_sql import SparkStore
 
     root = dataset_for(ws, parquet)
-    session = spark_session(master)
-    with SparkStore(session, root) as store:
+    with _session(master) as session, SparkStore(session, root) as store:
         return scorecard_and_series(store, ws.owner_keys(), ws.config, window_days, series=series)
+
+
+@contextmanager
+def _session(master: str | None) -> Iterator[Any]:
+    """A SparkSession for one command: stopped at the end when this call started it (a session the caller
+    already had is left running)."""
+    from socialleads.engine.spark import _pyspark, spark_session
+
+    had = _pyspark().getActiveSession() is not None
+    session = spark_session(master)
+    try:
+        yield session
+    finally:
+        if not had:
+            session.stop()
 
 
 def enrich_on_spark(ws: Any, *, master: str | None = None, parquet: Path | str | None = None,
@@ -58,26 +73,29 @@ def enrich_on_spark(ws: Any, *, master: str | None = None, parquet: Path | str |
     Each table is replaced."""
     import time
 
-    from socialleads.engine.parquet import table_path
-    from socialleads.engine.spark import spark_enrich, spark_session
+    from socialleads.engine.spark import spark_enrich, table_uri
 
     root = dataset_for(ws, parquet)
-    session = spark_session(master)
-    t0 = time.perf_counter()
-    n = spark_enrich(session, root)
-    out: dict[str, Any] = {"engine": "spark", "computed": n, "path": str(table_path(root, "post_signals")),
-                           "seconds": round(time.perf_counter() - t0, 3)}
-    if topics:
-        from socialleads.engine.spark_enrich import spark_topics
+    with _session(master) as session:
+        t0 = time.perf_counter()
+        n = spark_enrich(session, root)
+        out: dict[str, Any] = {"engine": "spark", "computed": n, "path": table_uri(root, "post_signals"),
+                               "seconds": round(time.perf_counter() - t0, 3)}
+        if topics:
+            from socialleads.engine.spark_enrich import spark_topics
+            from socialleads.listen.topics import TopicError
 
-        t1 = time.perf_counter()
-        out["topics"] = {**spark_topics(session, root), "seconds": round(time.perf_counter() - t1, 3)}
-    if classes and ws.owner_keys():
-        from socialleads.engine.spark_enrich import spark_classify
+            t1 = time.perf_counter()
+            try:
+                out["topics"] = {**spark_topics(session, root), "seconds": round(time.perf_counter() - t1, 3)}
+            except TopicError as exc:   # too few posts with text: the other enrichments still run
+                out["topics"] = {"skipped": str(exc)}
+        if classes and ws.owner_keys():
+            from socialleads.engine.spark_enrich import spark_classify
 
-        t1 = time.perf_counter()
-        out["classes"] = {"computed": spark_classify(session, root, ws.config, ws.owner_keys()),
-                          "seconds": round(time.perf_counter() - t1, 3)}
+            t1 = time.perf_counter()
+            out["classes"] = {"computed": spark_classify(session, root, ws.config, ws.owner_keys()),
+                              "seconds": round(time.perf_counter() - t1, 3)}
     return out
 
 

@@ -10,6 +10,7 @@ PySpark is an optional dependency (extra `spark`); it needs a Java 17+ runtime.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -50,7 +51,10 @@ def spark_session(master: str | None = None, app_name: str = "socialleads",
     builder = (SparkSession.builder.master(master).appName(app_name)
                .config("spark.sql.session.timeZone", "UTC")
                .config("spark.ui.enabled", "false")
-               .config("spark.sql.execution.arrow.pyspark.enabled", "true"))
+               .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+               # ANSI SQL, explicitly (the default of Spark 4, not of 3.x): a cast or an arithmetic error
+               # fails rather than turning into NULL, so a figure is never silently different from DuckDB's
+               .config("spark.sql.ansi.enabled", "true"))
     if master.startswith("local"):
         builder = builder.config("spark.sql.shuffle.partitions", "8").config("spark.driver.memory", "2g")
     for k, v in (conf or {}).items():
@@ -58,21 +62,20 @@ def spark_session(master: str | None = None, app_name: str = "socialleads",
     try:
         return builder.getOrCreate()
     except Exception as exc:  # Java missing, master unreachable: one line for the user
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise SparkUnavailable(f"cannot start Spark (master {master}): {first}") from exc
+        raise SparkUnavailable(f"cannot start Spark (master {master}): {first_line(exc)}") from exc
 
 
 def spark_tables(session: Any, root: Path | str) -> Tables:
     """The metric tables of a Parquet dataset written by `socialleads.engine.parquet.write_dataset`."""
     import ibis
 
-    from socialleads.engine.parquet import read_manifest, table_path
+    from socialleads.engine.parquet import read_manifest
 
     if _is_uri(root):  # object storage (s3a://, gs://, abfss://, hdfs://): read by Spark itself
-        paths = {name: f"{str(root).rstrip('/')}/{name}" for name in METRIC_TABLES}
+        paths = {name: table_uri(root, name) for name in METRIC_TABLES}
     else:
         read_manifest(root)  # refuses a local folder that is not a dataset, with one line
-        paths = {name: str(table_path(root, name)) for name in METRIC_TABLES}
+        paths = {name: table_uri(root, name) for name in METRIC_TABLES}
     backend = ibis.pyspark.connect(session)
     tabs = {name: backend.read_parquet(path, table_name=f"leads_{name}") for name, path in paths.items()}
     return Tables(backend=backend, **tabs)
@@ -80,6 +83,19 @@ def spark_tables(session: Any, root: Path | str) -> Tables:
 
 def _is_uri(root: Path | str) -> bool:
     return "://" in str(root)
+
+
+def table_uri(root: Path | str, name: str) -> str:
+    """Where table `name` of a dataset lives: `<root>/<name>` as Spark reads it (a URI, or a local path)."""
+    from socialleads.engine.parquet import table_path
+
+    return f"{str(root).rstrip('/')}/{name}" if _is_uri(root) else str(table_path(root, name))
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (Spark's carry a JVM stack trace after it)."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _empty_posts() -> Any:
@@ -105,11 +121,9 @@ def spark_enrich(session: Any, root: Path | str, out: Path | str | None = None) 
     same scorer as `leads enrich`); written as `<root>/post_signals/`. Returns the number of rows."""
     from pyspark.sql.pandas.types import from_arrow_schema
 
-    from socialleads.engine.parquet import table_path
     from socialleads.enrich.signals import DEFAULT_MODEL_NAME, _signals
 
-    def at(name: str) -> str:
-        return f"{str(root).rstrip('/')}/{name}" if _is_uri(root) else str(table_path(root, name))
+    at = functools.partial(table_uri, root)
 
     posts = session.read.parquet(at("posts")).select("post_key", "text", "lang")
     schema = _signals(_empty_posts(), None, DEFAULT_MODEL_NAME).schema
@@ -119,4 +133,5 @@ def spark_enrich(session: Any, root: Path | str, out: Path | str | None = None) 
     return int(session.read.parquet(target).count())
 
 
-__all__ = ["METRIC_TABLES", "SparkUnavailable", "spark_enrich", "spark_session", "spark_tables"]
+__all__ = ["METRIC_TABLES", "SparkUnavailable", "first_line", "spark_enrich", "spark_session", "spark_tables",
+           "table_uri"]

@@ -8,9 +8,12 @@ Each rewrite keeps DuckDB's meaning:
 * `INTERVAL (n) DAY`, `to_days(n)`, `to_hours(n)`: n × a one-unit interval;
 * `list(x [ORDER BY k [DESC]]) [FILTER (...)]`: COLLECT_LIST drops NULLs, keeps no order and is [] over
   no row, so (null flag, k, x) structs are collected, sorted and mapped back to x, NULL over no row;
-* `a / b` is a DOUBLE division (Spark would keep DECIMAL operands in DECIMAL); `quantile_cont(x, q)` is
-  PERCENTILE(x, q); `regexp_replace` without 'g' only where the pattern is anchored (^ or $), where
-  replacing the first match and every match agree;
+* `a / b` is a DOUBLE division (Spark would keep DECIMAL operands in DECIMAL); `round(x, n)` rounds x·10ⁿ
+  as DuckDB does; `quantile_cont(x, q)` is PERCENTILE(x, q); `url_decode` keeps '+' and bad '%' as DuckDB;
+* regular expressions: an anchor `$` is written `\\z` (Java's `$` also matches before a final newline),
+  the 'i' option an inline `(?i)`; `regexp_replace` without 'g' only where the pattern is anchored and
+  cannot match the empty text (then the first match and every match agree); other options are refused;
+* `'-infinity'::TIMESTAMP` (Spark has no infinite times) is refused;
 * `l ASOF LEFT JOIN r ON l.a = r.a AND l.t >= r.t`: a LEFT JOIN on the same condition, keeping for
   each left row the match with the greatest r.t (row_number over a per-row id);
 * `information_schema.tables`: the views the connection holds; `temp.main.x`: `x`.
@@ -19,9 +22,16 @@ Each rewrite keeps DuckDB's meaning:
 from __future__ import annotations
 
 import itertools
+import re
 from typing import Any
 
 _ids = itertools.count()
+
+
+def _refuse(msg: str) -> None:
+    from socialleads.engine.spark_sql import SparkSQLError
+
+    raise SparkSQLError(msg)
 
 
 def to_spark(stmt: Any, con: Any) -> str:
@@ -118,8 +128,23 @@ def _rewrite(node: Any) -> Any:
         return exp.Div(this=exp.cast(node.this, "DOUBLE"), expression=node.expression)
     if isinstance(node, exp.PercentileCont) and not isinstance(node.parent, exp.WithinGroup):
         return exp.func("PERCENTILE", node.this, node.expression)   # exact and interpolated, as quantile_cont
-    if isinstance(node, exp.RegexpReplace) and not _global(node):
-        _check_first_only(node)
+    if isinstance(node, exp.RegexpReplace | exp.RegexpLike | exp.RegexpExtract | exp.RegexpExtractAll | exp.RegexpSplit):
+        return _regexp(node)
+    if isinstance(node, exp.Round) and node.args.get("decimals") is not None:
+        # DuckDB rounds a DOUBLE's exact binary value, Spark its shortest decimal text (round(3/160, 4):
+        # 0.0187 vs 0.0188): refused; write floor(x * 10^n + 0.5) / 10^n, the same arithmetic on both
+        _refuse(f"{node.sql(dialect='duckdb')}: round(x, n) rounds differently on Spark; "
+                "use floor(x * 10^n + 0.5) / 10^n")
+    if isinstance(node, exp.Anonymous) and node.name.lower() == "url_decode":
+        # DuckDB keeps '+' and a '%' not followed by two hex digits as they are; Spark's url_decode turns '+'
+        # into a space and fails on a bad '%'
+        x = node.expressions[0]
+        return exp.func("COALESCE", exp.func("TRY_URL_DECODE", exp.func("REPLACE", x.copy(), exp.Literal.string("+"),
+                                                                          exp.Literal.string("%2B"))), x.copy())
+    if isinstance(node, exp.Cast) and isinstance(node.this, exp.Literal) and node.this.is_string \
+            and node.to.is_type(*exp.DataType.TEMPORAL_TYPES) \
+            and node.this.this.strip().lower().lstrip("+-") in ("infinity", "inf"):
+        _refuse(f"{node.sql(dialect='duckdb')}: Spark has no infinite timestamps or dates")
     return node
 
 
@@ -137,9 +162,7 @@ def _list(node: Any, where: Any = None) -> Any:
     keys = order.expressions if order is not None else []
     desc = {bool(k.args.get("desc")) for k in keys}
     if len(desc) > 1:
-        from socialleads.engine.spark_sql import SparkSQLError
-
-        raise SparkSQLError("list(... ORDER BY) with mixed directions has no Spark rewrite")
+        _refuse("list(... ORDER BY) with mixed directions has no Spark rewrite")
     descending = bool(desc and desc.pop())
     fields = []
     for i, k in enumerate(keys):
@@ -164,26 +187,74 @@ def _list(node: Any, where: Any = None) -> Any:
     return exp.Case(ifs=[exp.If(this=exp.GT(this=count, expression=exp.Literal.number(0)), true=listed)])
 
 
-def _global(node: Any) -> bool:
-    mods = node.args.get("modifiers")
-    return mods is not None and "g" in str(mods.this if hasattr(mods, "this") else mods)
-
-
-def _check_first_only(node: Any) -> None:
-    """DuckDB's regexp_replace without 'g' replaces the first match; Spark's replaces all. They agree
-    when the pattern can match once only — anchored at the start (^) or the end ($) — which is how the
-    project's SQL uses it; anything else is refused rather than computed differently."""
+def _regexp(node: Any) -> Any:
+    """RE2 (DuckDB) and Java (Spark) patterns differ where the project could meet them: Java's `$` also
+    matches before a final newline (written `\\z` here, the end of the text in both), DuckDB's options
+    ('i' → an inline `(?i)`; 'g' for regexp_replace) are dropped by sqlglot, and regexp_replace without 'g'
+    replaces the first match on DuckDB, every match on Spark."""
     from sqlglot import exp
 
-    pat = node.expression
-    text = pat.this if isinstance(pat, exp.Literal) and pat.is_string else None
-    anchored = text is not None and "|" not in text and (
-        text.startswith("^") or (text.endswith("$") and not text.endswith("\\$")))
-    if not anchored:
-        from socialleads.engine.spark_sql import SparkSQLError
+    pat = node.args.get("expression")
+    if not (isinstance(pat, exp.Literal) and pat.is_string):
+        _refuse(f"{node.sql(dialect='duckdb')}: a regular expression that is not a literal has no Spark rewrite")
+    key = next((k for k in ("modifiers", "flag", "parameters") if node.args.get(k) is not None), None)
+    options = node.args.get(key) if key else None
+    if options is not None and not (isinstance(options, exp.Literal) and options.is_string):
+        _refuse(f"{node.sql(dialect='duckdb')}: regular expression options that are not a literal")
+    flags = options.this if options is not None else ""
+    unknown = set(flags) - ({"g", "i"} if isinstance(node, exp.RegexpReplace) else {"i"})
+    if unknown:
+        _refuse(f"{node.sql(dialect='duckdb')}: regular expression option(s) {''.join(sorted(unknown))} "
+                "have no Spark rewrite")
+    text = _end_anchor(pat.this)
+    if isinstance(node, exp.RegexpReplace) and "g" not in flags:
+        _check_first_only(text)
+    if "i" in flags:
+        text = "(?i)" + text
+    node.set("expression", exp.Literal.string(text))
+    if key:
+        node.set(key, None)
+    return node
 
-        raise SparkSQLError("regexp_replace without 'g' on an unanchored pattern has no Spark rewrite "
-                            f"(pattern {pat.sql(dialect='duckdb')})")
+
+def _end_anchor(pattern: str) -> str:
+    """`pattern` with each `$` that is an anchor (not escaped, not in a [...] class) written `\\z`."""
+    out, i, in_class = [], 0, False
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\" and i + 1 < len(pattern):
+            out.append(pattern[i:i + 2])
+            i += 2
+            continue
+        if in_class:
+            in_class = c != "]"
+        elif c == "[":
+            in_class = True
+            if pattern[i + 1:i + 2] == "]":   # ']' right after '[' is a literal member
+                out.append("[]")
+                i += 2
+                continue
+        elif c == "$":
+            c = "\\z"
+        out.append(c)
+        i += 1
+    return "".join(out)
+
+
+def _check_first_only(pattern: str) -> None:
+    """DuckDB's regexp_replace without 'g' replaces the first match, Spark's every match: they agree when
+    the pattern can match once only — anchored at the start (^) or the end, and not matching the empty
+    text (Java finds an empty match again at the end) — which is how the project's SQL uses it; any other
+    is refused rather than computed differently."""
+    anchored = "|" not in pattern and (pattern.startswith("^") or pattern.endswith("\\z"))
+    body = pattern.removeprefix("^").removesuffix("\\z")
+    try:
+        empty = re.fullmatch(body, "") is not None
+    except re.error:
+        empty = True
+    if not anchored or empty:
+        _refuse(f"regexp_replace without 'g' on the pattern {pattern!r} has no Spark rewrite (it must be "
+                "anchored and match at least one character)")
 
 
 def _is_asof(join: Any) -> bool:
@@ -197,24 +268,19 @@ def _asof(select: Any) -> Any:
     joins = select.args["joins"]
     asof = [j for j in joins if _is_asof(j)]
     if len(asof) != 1 or len(joins) != 1:
-        from socialleads.engine.spark_sql import SparkSQLError
-
-        raise SparkSQLError("an ASOF join must be the only join of its SELECT for the Spark rewrite")
+        _refuse("an ASOF join must be the only join of its SELECT for the Spark rewrite")
     join = asof[0]
     n = next(_ids)
     rid, rn = f"__asof_rid{n}", f"__asof_rn{n}"
     ge = next((c for c in join.args["on"].find_all(exp.GTE)), None)
     if ge is None:
-        from socialleads.engine.spark_sql import SparkSQLError
-
-        raise SparkSQLError("an ASOF join needs a `left.t >= right.t` condition for the Spark rewrite")
+        _refuse("an ASOF join needs a `left.t >= right.t` condition for the Spark rewrite")
     left = select.args["from_"].this
     alias = left.alias_or_name
     inner_left = exp.select("*", exp.alias_(exp.func("MONOTONICALLY_INCREASING_ID"), rid)).from_(left.copy())
     select.args["from_"].set("this", exp.Subquery(this=inner_left, alias=exp.TableAlias(this=exp.to_identifier(alias))))
     join.set("kind", None)
-    join.set("method", None)
-    join.set("side", "LEFT")
+    join.set("method", None)    # the side stays: ASOF LEFT JOIN keeps unmatched left rows, ASOF JOIN drops them
     window = exp.Window(this=exp.RowNumber(), partition_by=[exp.column(rid, table=alias)],
                         order=exp.Order(expressions=[exp.Ordered(this=ge.expression.copy(), desc=True)]))
     select.append("expressions", exp.alias_(window, rn))
@@ -229,13 +295,16 @@ def _catalog_values(con: Any, table: Any) -> Any:
 
     name = table.name.lower()
     if name != "tables":
-        from socialleads.engine.spark_sql import SparkSQLError
-
-        raise SparkSQLError(f"information_schema.{name} is not available on Spark")
+        _refuse(f"information_schema.{name} is not available on Spark")
     rows = con.catalog_rows()
     alias = table.alias or "tables"
-    values = ", ".join("(" + ", ".join("'" + v.replace("'", "''") + "'" for v in r) + ")" for r in rows)
-    sub = sqlglot.parse_one(f"SELECT * FROM (VALUES {values}) AS v(table_schema, table_name, table_type)", read="spark")
+    if rows:
+        values = ", ".join("(" + ", ".join("'" + v.replace("'", "''") + "'" for v in r) + ")" for r in rows)
+        sql = f"SELECT * FROM (VALUES {values}) AS v(table_schema, table_name, table_type)"
+    else:
+        sql = ("SELECT CAST(NULL AS STRING) AS table_schema, CAST(NULL AS STRING) AS table_name, "
+               "CAST(NULL AS STRING) AS table_type WHERE FALSE")
+    sub = sqlglot.parse_one(sql, read="spark")
     return exp.Subquery(this=sub, alias=exp.TableAlias(this=exp.to_identifier(alias)))
 
 

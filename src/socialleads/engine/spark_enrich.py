@@ -22,10 +22,9 @@ from typing import Any
 
 
 def _target(root: Path | str, name: str) -> str:
-    from socialleads.engine.parquet import table_path
-    from socialleads.engine.spark import _is_uri
+    from socialleads.engine.spark import table_uri
 
-    return f"{str(root).rstrip('/')}/{name}" if _is_uri(root) else str(table_path(root, name))
+    return table_uri(root, name)
 
 
 # ------------------------------------------------------------------------------- content classes
@@ -124,7 +123,7 @@ def spark_topics(session: Any, root: Path | str, *, k: int | None = None, sample
         eligible = st.con.sql(f"SELECT post_key, text FROM posts WHERE {_ELIGIBLE}").dataframe()
         total = eligible.count()
         if total < 2:
-            raise TopicError(f"topics need at least 2 posts with text (the dataset has {total})")
+            raise TopicError(f"topics need at least 2 posts with text (the dataset has {total}); skipped")
         if total <= sample:   # all of them, in post_key order: the sample fit_topics takes on DuckDB
             texts = eligible.orderBy("post_key").select("text").toArrow().column("text").combine_chunks()
         else:

@@ -44,6 +44,8 @@ class SparkSQLError(LeadsError):
 
 def _literal(v: Any) -> str:
     """`v` as a DuckDB SQL literal (the statement is then parsed as DuckDB SQL)."""
+    if hasattr(v, "item") and hasattr(v, "dtype") and getattr(v, "ndim", 0) == 0:   # a numpy scalar
+        v = v.item()
     if v is None:
         return "NULL"
     if isinstance(v, bool):
@@ -57,7 +59,9 @@ def _literal(v: Any) -> str:
             return "CAST('Infinity' AS DOUBLE)" if v > 0 else "CAST('-Infinity' AS DOUBLE)"
         return f"CAST({v!r} AS DOUBLE)"
     if isinstance(v, decimal.Decimal):
-        return str(v)
+        if not v.is_finite():
+            raise SparkSQLError(f"cannot bind the decimal {v} on Spark")
+        return f"CAST('{v}' AS DECIMAL(38, {max(0, -v.as_tuple().exponent)}))"
     if isinstance(v, dt.datetime):
         if v.tzinfo is not None:
             v = v.astimezone(dt.UTC).replace(tzinfo=None)
@@ -92,10 +96,14 @@ def bind(sql: str, params: Any) -> str:
                     pos = name_tok.end + 1
         elif (tok.token_type == TokenType.PLACEHOLDER and tok.text == "?") or \
                 (tok.token_type == TokenType.QDCOLON and tok.text == "?::"):   # `?::TYPE` is one token
+            if i >= len(params):
+                raise SparkSQLError(f"the statement has more ? placeholders than the {len(params)} parameter(s) given")
             out.append(sql[pos:tok.start])
             out.append(_literal(params[i]) + tok.text[1:])
             pos = tok.end + 1
             i += 1
+    if not isinstance(params, dict) and i != len(params):
+        raise SparkSQLError(f"the statement has {i} ? placeholder(s) for {len(params)} parameter(s)")
     out.append(sql[pos:])
     return "".join(out)
 
@@ -116,7 +124,7 @@ class SparkResult:
             if self._df is None:
                 self._table = pa.table({})
             else:
-                self._table = _naive_utc(self._df.toArrow())
+                self._table = _naive_utc(_run_spark(self._df.toArrow))
         return self._table
 
     arrow = to_arrow_table
@@ -161,6 +169,19 @@ class SparkResult:
     @property
     def columns(self) -> list[str]:
         return list(self._df.columns) if self._df is not None else []
+
+
+def _run_spark(action: Any) -> Any:
+    """Run a Spark action; an error Spark raises while executing (a bad cast, an overflow, a lost
+    executor) becomes one line, as the errors it raises while planning do."""
+    try:
+        return action()
+    except Exception as exc:
+        if type(exc).__module__.startswith(("pyspark", "py4j")):
+            from socialleads.engine.spark import first_line
+
+            raise SparkSQLError(f"Spark failed on a statement: {first_line(exc)}") from exc
+        raise
 
 
 def _naive_type(t: Any) -> Any:
@@ -243,9 +264,9 @@ class SparkCon:
     def _drop(self, name: str) -> None:
         self.session.catalog.dropTempView(name)
         df = self._views.pop(name, None)
-        self._temp.discard(name)
-        if df is not None and name.startswith("leads_tmp_"):
+        if df is not None and name in self._temp:
             df.unpersist()
+        self._temp.discard(name)
 
     def has(self, name: str) -> bool:
         return name in self._views
@@ -282,8 +303,10 @@ class SparkCon:
         return result
 
     def _keep(self, name: str, df: Any) -> None:
-        """A temp table: the query's rows, computed now (a checkpoint) and registered as a view."""
-        df = df.localCheckpoint(eager=True)
+        """A temp table: the query's rows, computed now and kept (persisted: memory, then the executors'
+        disks; recomputed from its lineage if an executor is lost), registered as a view."""
+        df = df.persist()
+        _run_spark(df.count)
         if name in self._views:
             self._drop(name)
         df.createOrReplaceTempView(name)
@@ -299,9 +322,10 @@ class SparkCon:
             helpers = [c for c in df.columns if c.startswith("__asof_")]   # spark_dialect's ASOF rewrite
             return df.drop(*helpers) if helpers else df
         except Exception as exc:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            from socialleads.engine.spark import first_line
+
             logging.getLogger(__name__).debug("Spark refused:\n%s", spark_sql)
-            raise SparkSQLError(f"Spark refused a statement: {first}") from exc
+            raise SparkSQLError(f"Spark refused a statement: {first_line(exc)}") from exc
 
     def catalog_rows(self) -> list[tuple[str, str, str]]:
         """(table_schema, table_name, table_type) of every view, for information_schema.tables."""
@@ -322,24 +346,31 @@ class SparkStore:
     path = None
 
     def __init__(self, session: Any, root: Path | str) -> None:
-        from socialleads.engine.parquet import read_manifest, table_path
-        from socialleads.engine.spark import _is_uri
+        from socialleads.engine.parquet import read_manifest
+        from socialleads.engine.spark import _is_uri, table_uri
 
         if _is_uri(root):
-            manifest = None
-            names = _uri_tables(session, root)
+            manifest = _uri_manifest(session, root)
         else:
             manifest = read_manifest(root)
-            # the manifest's tables, and those written beside them since (spark_enrich's post_signals)
-            names = sorted(set(manifest.get("tables", {})) | {p.name for p in Path(root).iterdir()
-                                                               if p.is_dir() and any(p.rglob("*.parquet"))})
+        # the manifest's tables, and the enrichment tables written beside them since (spark_enrich,
+        # spark_topics, spark_classify write their folders, not the manifest)
+        names = set(manifest.get("tables", {})) | {n for n in ENRICHMENT_TABLES if _exists(session, root, n)}
+        # the store's timestamps are naive UTC, and the SQL's time arithmetic assumes a UTC session
+        session.conf.set("spark.sql.session.timeZone", "UTC")
         views = {}
-        for name in names:
-            path = f"{str(root).rstrip('/')}/{name}" if _is_uri(root) else str(table_path(root, name))
-            views[name] = session.read.parquet(path)
+        for name in sorted(names):
+            try:
+                views[name] = session.read.parquet(table_uri(root, name))
+            except Exception as exc:
+                from socialleads.engine.parquet import DatasetError
+                from socialleads.engine.spark import first_line
+
+                raise DatasetError(f"{table_uri(root, name)}: the dataset's table {name} cannot be read "
+                                   f"({first_line(exc)[:200]})") from exc
         self.root = root
         self.manifest = manifest
-        self.schema_version = (manifest or {}).get("schema_version")
+        self.schema_version = manifest.get("schema_version")
         self.con = SparkCon(session, views)
         self._tables: Any = None
 
@@ -353,6 +384,12 @@ class SparkStore:
 
     def close(self) -> None:
         self.con.close()
+        if self._tables is not None:   # the views spark_tables made for the Ibis tables
+            from socialleads.engine.spark import METRIC_TABLES
+
+            for name in METRIC_TABLES:
+                self.con.session.catalog.dropTempView(f"leads_{name}")
+            self._tables = None
 
     def __enter__(self) -> SparkStore:
         return self
@@ -364,28 +401,32 @@ class SparkStore:
 ENRICHMENT_TABLES = ("post_signals", "topics", "post_topics", "topic_model", "post_classes")
 
 
-def _uri_tables(session: Any, root: Path | str) -> list[str]:
-    """Table names of a dataset on object storage: its manifest's, plus the enrichment tables written
-    beside them since (spark_enrich, spark_topics, spark_classify) when they exist."""
+def _exists(session: Any, root: Path | str, name: str) -> bool:
+    from socialleads.engine.spark import _is_uri, table_uri
+
+    if not _is_uri(root):
+        p = Path(table_uri(root, name))
+        return p.is_dir() and any(p.rglob("*.parquet"))
+    try:
+        session.read.parquet(table_uri(root, name)).schema  # noqa: B018 - raises when the folder is absent
+    except Exception:  # AnalysisException: PATH_NOT_FOUND
+        return False
+    return True
+
+
+def _uri_manifest(session: Any, root: Path | str) -> dict[str, Any]:
+    """The manifest of a dataset on object storage, read through Hadoop's file system API."""
     import json
 
     base = str(root).rstrip("/")
     try:
-        names = set(json.loads(_read_text(session, f"{base}/_leads_manifest.json")).get("tables", {}))
+        return json.loads(_read_text(session, f"{base}/_leads_manifest.json"))
     except Exception as exc:
         from socialleads.engine.parquet import DatasetError
+        from socialleads.engine.spark import first_line
 
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DatasetError(f"{base}: cannot read the dataset's manifest _leads_manifest.json ({first[:200]})") from exc
-    for name in ENRICHMENT_TABLES:
-        if name in names:
-            continue
-        try:
-            session.read.parquet(f"{base}/{name}").schema  # noqa: B018 - raises when the folder is absent
-        except Exception:  # AnalysisException: PATH_NOT_FOUND
-            continue
-        names.add(name)
-    return sorted(names)
+        raise DatasetError(f"{base}: cannot read the dataset's manifest _leads_manifest.json "
+                           f"({first_line(exc)[:200]})") from exc
 
 
 def _read_text(session: Any, uri: str) -> str:
