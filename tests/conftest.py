@@ -14,6 +14,17 @@ DATA = HERE / "data"
 SHARED = HERE.parent.parent / "shared"
 
 
+@pytest.fixture(scope="session")
+def spark():
+    """One local Spark session (local[2]) for every Spark test module, stopped at the end of the run; the
+    modules skip themselves when PySpark or Java is missing."""
+    from socialleads.engine.spark import spark_session
+
+    session = spark_session("local[2]", app_name="socialleads-tests")
+    yield session
+    session.stop()
+
+
 @pytest.fixture
 def store():
     s = open_store(None)

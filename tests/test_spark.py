@@ -1,8 +1,8 @@
 """Parity: the same scorecard (and text signals) on DuckDB and on Spark (local[2]) — issue 8.
 
 Each test compares the DuckDB figures of a store with the Spark figures of the same store written as
-a Parquet dataset: equal counts, rates equal to 1e-9. The Spark session is started once for the module
-and stopped at its end. Skipped only when PySpark or Java is missing on this machine (CI installs both).
+a Parquet dataset: equal counts, rates equal to 1e-9. The Spark session is the test run's (conftest.py),
+stopped at its end. Skipped only when PySpark or Java is missing on this machine (CI installs both).
 """
 
 from __future__ import annotations
@@ -28,15 +28,6 @@ if shutil.which("java") is None and not __import__("os").environ.get("JAVA_HOME"
     pytest.skip("no Java runtime for Spark", allow_module_level=True)
 
 LARS = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "twitter" / "archive_larsbrinkhoff"
-
-
-@pytest.fixture(scope="module")
-def spark():
-    from socialleads.engine.spark import spark_session
-
-    session = spark_session("local[2]", app_name="socialleads-tests")
-    yield session
-    session.stop()
 
 
 @pytest.fixture(scope="module")

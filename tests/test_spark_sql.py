@@ -5,7 +5,7 @@ Each test runs the SAME DuckDB SQL text with the same parameters on an in-memory
 reference (an independent engine), or a hand calculation. Floats are compared to 1e-9, row lists in their
 order (never sorted).
 
-One Spark session (local[1]) for the module. Skipped only when PySpark or Java is missing.
+The Spark session is the test run's (conftest.py). Skipped only when PySpark or Java is missing.
 """
 
 from __future__ import annotations
@@ -80,15 +80,6 @@ BY_CAMP = pa.table({
 })
 
 TABLES = {"ev": EV, "l": L, "clicks": CLICKS, "by_url": BY_URL, "by_camp": BY_CAMP}
-
-
-@pytest.fixture(scope="module")
-def spark():
-    from socialleads.engine.spark import spark_session
-
-    s = spark_session("local[1]", app_name="socialleads-sparksql-tests")
-    yield s
-    s.stop()
 
 
 @pytest.fixture(scope="module")

@@ -389,13 +389,13 @@ def report(
 ) -> None:
     """Write one self-contained HTML report (works offline), and optionally a PDF of it."""
     from socialleads.engine.run import scorecard_on
-    from socialleads.report import write_report
+    from socialleads.report import report_path, save_report
     from socialleads.workspace import open_workspace
 
+    report_path(output)
     with open_workspace(workspace, read_only=True) as ws:
-        path = write_report(ws.store, ws.owner_keys(), ws.config, output, window_days=window_days,
-                            compute=lambda: scorecard_on(ws, engine, master=spark_master, parquet=parquet,
-                                                         window_days=window_days, series=True))
+        both = scorecard_on(ws, engine, master=spark_master, parquet=parquet, window_days=window_days, series=True)
+    path = save_report(both, output)
     console.print(f"Wrote [bold]{path}[/bold]")
     if pdf is not None:
         from socialleads.report.pdf import html_to_pdf

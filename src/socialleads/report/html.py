@@ -124,15 +124,18 @@ class ReportError(LeadsError):
     """The report cannot be written where the user asked (a folder, no permission, a full disk)."""
 
 
-def write_report(store: Any, owner_keys: list[str], config: Any, path: Path | str,
-                 window_days: int | None = None, *, compute: Any = None) -> Path:
-    """Compute the scorecard and series and write one self-contained offline HTML file at `path`.
-    `compute()`, when given, returns the {'scorecard', 'series'} to render instead (e.g. on Spark)."""
+def report_path(path: Path | str) -> Path:
+    """`path` as the report's file, refused when it is a folder (checked before the figures are computed:
+    the scorecard takes a while, the mistake does not)."""
     out = Path(path)
-    if out.is_dir():  # checked first: the scorecard takes a while, the mistake does not
+    if out.is_dir():
         raise ReportError(f"{out}: is a folder; give the report a file name, e.g. {out / 'report.html'}")
-    both = compute() if compute is not None else scorecard_and_series(store, owner_keys, config, window_days,
-                                                                      series=True)
+    return out
+
+
+def save_report(both: dict[str, Any], path: Path | str) -> Path:
+    """Render {'scorecard', 'series'} (from any engine) as one self-contained offline HTML file at `path`."""
+    out = report_path(path)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(render_report(both["scorecard"], both["series"]), encoding="utf-8")
@@ -140,3 +143,10 @@ def write_report(store: Any, owner_keys: list[str], config: Any, path: Path | st
         where = f"{exc.filename}: " if exc.filename and str(exc.filename) != str(out) else ""
         raise ReportError(f"{out}: cannot write the report ({where}{exc.strerror or exc})") from None
     return out
+
+
+def write_report(store: Any, owner_keys: list[str], config: Any, path: Path | str,
+                 window_days: int | None = None) -> Path:
+    """Compute the scorecard and series on the store and write one self-contained offline HTML file."""
+    report_path(path)
+    return save_report(scorecard_and_series(store, owner_keys, config, window_days, series=True), path)
