@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import random
+import tracemalloc
 
 import pytest
 
@@ -32,3 +33,30 @@ def test_gzip(tmp_path):
         fh.write(b"a\nb\nc\n")
     rows = [r for t in line_batches(p) for r in t.column("raw").to_pylist()]
     assert rows == [b"a\n", b"b\n", b"c\n"]
+
+
+def test_a_file_that_grows_while_read_is_read_whole(tmp_path):
+    # the buffers are sized from the file's size when it is opened; a capture still being written keeps going
+    p = tmp_path / "live.jsonl"
+    p.write_bytes(b"a\n" * 10)
+    rows = []
+    for t in line_batches(p, 8):
+        rows += t.column("raw").to_pylist()
+        if len(rows) == 4:
+            with p.open("ab") as fh:
+                fh.write(b"b\n" * 5 + b"tail")
+    assert rows == [b"a\n"] * 10 + [b"b\n"] * 5 + [b"tail"]
+
+
+def test_a_small_file_is_not_given_a_big_buffer(tmp_path):
+    # one chunk for a few lines: the buffer behind the batch is the file's size (+1 to see its end), not 128 MiB
+    p = tmp_path / "small.jsonl"
+    p.write_bytes(b'{"a": 1}\n' * 3)
+    tracemalloc.start()
+    try:
+        (t,) = list(line_batches(p))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert t.column("line_no").to_pylist() == [1, 2, 3]
+    assert peak < 1 << 20        # was 2 x 128 MiB (zero-filled: ~0.4 s for any JSON-lines file)
