@@ -27,6 +27,8 @@ that DuckDB's read_json reads in parallel into typed columns (~0.8 s), staging a
 ~0.5 GB: 21-35 k tweets/s depending on the machine's load.
 
 Later figures (issue 3, before / after in one session): docs/performance.md "Platform imports (issue 3)".
+Latest (session 5, load 0.3-0.8): x_archive 100 k tweets 3.19 s = 31.3 k tweets/s, 519 MiB; jetstream 1 M
+events 14.96 s = 66.8 k events/s, 1,697 MiB (128 MiB batches: two row groups, both cores).
 
     python benchmarks/bench_platform_import.py                    # 100 k tweets, 1 M events
     python benchmarks/bench_platform_import.py --only x           # the X archive only
