@@ -46,7 +46,7 @@ def _import_both(monkeypatch, paths: list[Path]) -> tuple[dict, dict, list, list
         sums = []
         for p in paths:
             s = I.import_path(store, p).to_json()
-            sums.append({k: v for k, v in s.items() if k not in ("run_id", "seconds")})
+            sums.append({k: v for k, v in s.items() if k not in ("run_id", "run_ids", "seconds")})
         got.append((_tables(store), sums))
         store.close()
     (fast_t, fast_s), (slow_t, slow_s) = got

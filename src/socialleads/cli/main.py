@@ -148,6 +148,7 @@ def import_(
     Exit codes: 0 complete, 2 a file was refused (not in the format), 3 some records were quarantined.
     """
     from socialleads.sources.formats import describe
+    from socialleads.sources.generic import SKIP_NAMES
     from socialleads.sources.importer import import_path
     from socialleads.workspace import open_workspace
 
@@ -180,6 +181,11 @@ def import_(
                       + ")")
     for key in adopted:
         err_console.print(f"added owner account {key} to {ws.root / 'leads.toml'}", soft_wrap=True)
+    left = [f for f in summary.skipped if Path(f).name not in SKIP_NAMES]
+    if left and not as_json:
+        shown = ", ".join(left[:5]) + (f" and {len(left) - 5:,} more" if len(left) > 5 else "")
+        err_console.print(f"left alone {len(left):,} file(s) in no format leads reads: {escape(shown)}",
+                          soft_wrap=True)
     for msg in summary.refused:
         err_console.print(f"[red]refused[/red] {escape(msg)}", soft_wrap=True)
     if summary.quarantined:

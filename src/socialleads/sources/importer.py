@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import os
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -25,6 +26,7 @@ from socialleads import __version__
 from socialleads.errors import FormatError
 from socialleads.sources import formats as F
 from socialleads.sources import generic as G
+from socialleads.sources.lines import TruncatedInput
 from socialleads.sources.records import PendingDelete, type_from_filename
 from socialleads.store import Store
 from socialleads.store import merge as M
@@ -56,6 +58,7 @@ class ImportSummary:
     refused: list[str] = field(default_factory=list)        # one message per refused file
     skipped: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    runs: list[str] = field(default_factory=list)            # further ingest runs of a folder of several exports
 
     @property
     def complete(self) -> bool:
@@ -65,6 +68,7 @@ class ImportSummary:
         a = self.accepted
         return {
             "run_id": self.run_id,
+            **({"run_ids": [self.run_id, *self.runs]} if self.runs else {}),
             "posts": a.get("posts", 0),
             "accounts": a.get("accounts", 0),
             "interactions": a.get("interactions", 0),
@@ -125,6 +129,14 @@ class _Run:
 
     def add(self, d: dict[str, int], table: str, n: int) -> None:
         d[table] = d.get(table, 0) + n
+
+    def reject(self, file: str, place: str, reason: str, raw: str | None) -> None:
+        """One quarantine row (once per file, place and reason: a re-import adds none)."""
+        run_sql(self.con, "INSERT INTO quarantine (run_id, file, line, place, record_type, reason, raw) "
+                          "SELECT ?, ?, NULL, ?, NULL, ?, ? WHERE NOT EXISTS (SELECT 1 FROM quarantine "
+                          "WHERE file = ? AND place = ? AND reason = ?)",
+                [self.s.run_id, file, place, reason, (raw or "")[:G.RAW_LIMIT], file, place, reason])
+        self.s.quarantined += 1
 
     def flush(self) -> None:
         """Merge everything staged; derived interactions and stub accounts come from the staged posts."""
@@ -411,19 +423,113 @@ def import_path(store: Store, path: Path, *, fmt: str | None = None,
     read at all (missing) or `fmt` is unknown; generic files that are not in the format are listed in
     `summary.refused` and nothing of theirs is imported.
     """
-    path = Path(path)
+    path = Path(os.path.abspath(path))  # one spelling per file: quarantine rows and provenance match on re-import
     if not path.exists():
         raise FormatError(f"{path}: no such file or folder")
+    if not path.is_file() and not path.is_dir():
+        raise FormatError(f"{path}: not a regular file or folder (a pipe, socket or device cannot be imported: "
+                          "save the stream to a file and import that)")
     platform = None
     if fmt not in (None, "generic", "jsonl", "csv", "parquet"):
         platform = F.formats().get(fmt)
         if platform is None:
             raise FormatError(f"--format {fmt}: unknown format (see `leads import --list-formats`)")
     elif fmt is None:
+        if path.is_dir():
+            return _import_folder(store, path, progress=progress, source=source)
         platform = F.detect(path)
     if platform is not None:
         return import_records(store, path, platform, progress=progress, forced=fmt is not None)
     return _import_generic(store, path, fmt=fmt, progress=progress, source=source)
+
+
+_MAX_DEPTH = 8
+
+
+def plan_folder(path: Path) -> tuple[list[tuple[F.FileFormat, Path]], list[Path], list[str]]:
+    """What a folder holds: (platform exports with their format, generic files, names left alone).
+
+    A folder detected as one export is one export, unless a subfolder is an export of another format (a
+    detector that looks into subfolders must not swallow a neighbour: an X archive beside a Mastodon one).
+    Otherwise each entry is looked at on its own, subfolders recursively: so a folder holding an archive and
+    its dated follower lists, or a CAR file beside a Jetstream capture, imports all of them."""
+    exports: list[tuple[F.FileFormat, Path]] = []
+    generic: list[Path] = []
+    skipped: list[str] = []
+    seen: set[Path] = set()
+
+    def visit(d: Path, depth: int, top: bool) -> None:
+        real = d.resolve()
+        if real in seen:                 # a symlink loop
+            return
+        seen.add(real)
+        fmt = None if top else F.detect(d)
+        try:
+            entries = [e for e in sorted(d.iterdir()) if not e.name.startswith(".")]
+        except OSError as exc:
+            skipped.append(f"{d} ({exc.strerror or type(exc).__name__})")
+            return
+        if fmt is not None:
+            kinds = {k.name for k in (F.detect(e) for e in entries if e.is_dir()) if k is not None}
+            if kinds <= {fmt.name}:
+                exports.append((fmt, d))
+                return
+        for e in entries:
+            if e.is_dir():
+                if depth < _MAX_DEPTH:
+                    visit(e, depth + 1, False)
+                else:
+                    skipped.append(str(e))
+            elif e.is_file():
+                f = None if e.name in G.SKIP_NAMES else F.detect(e)
+                if f is not None:
+                    exports.append((f, e))
+                elif e.name not in G.SKIP_NAMES and G.file_kind(e) is not None:
+                    generic.append(e)
+                else:
+                    skipped.append(str(e))
+
+    top = F.detect(path)
+    if top is not None:
+        kinds = {k.name for k in (F.detect(e) for e in sorted(path.iterdir())
+                                  if e.is_dir() and not e.name.startswith(".")) if k is not None}
+        if kinds <= {top.name}:
+            return [(top, path)], [], []
+    visit(path, 0, True)
+    return exports, generic, skipped
+
+
+def _import_folder(store: Store, path: Path, *, progress: Callable[[int, int], None] | None,
+                   source: str) -> ImportSummary:
+    """A folder: one export, generic files, or several exports side by side (one ingest run each)."""
+    exports, generic, skipped = plan_folder(path)
+    if len(exports) == 1 and not generic and exports[0][1] == path:
+        return import_records(store, path, exports[0][0], progress=progress)
+    if not exports:
+        s = _import_generic(store, path, fmt=None, progress=progress, source=source)
+        if not s.files and not s.refused:
+            s.refused.append(f"{path}: nothing in it is in a format leads reads ({len(s.skipped):,} file(s) left "
+                             "alone; see `leads import --list-formats`)")
+        return s
+    parts = [import_records(store, p, f, progress=progress) for f, p in exports]
+    if generic:
+        t0 = time.perf_counter()
+        with _import_checkpoints(store.con):
+            parts.append(_import_files(store, generic, None, _Run(store, _new_run(store, path, None, source, [])),
+                                       progress, source, t0))
+    out = parts[0]
+    for s in parts[1:]:
+        out.files += s.files
+        out.refused += s.refused
+        out.skipped += s.skipped
+        out.quarantined += s.quarantined
+        out.seconds += s.seconds
+        out.runs.append(s.run_id)
+        for mine, theirs in ((out.accepted, s.accepted), (out.new, s.new), (out.updated, s.updated)):
+            for k, v in theirs.items():
+                mine[k] = mine.get(k, 0) + v
+    out.skipped += skipped
+    return out
 
 
 # The columnar paths (records built in SQL, same records as the Python readers): off for tests that compare.
@@ -469,11 +575,7 @@ def _import_records(store: Store, path: Path, platform: F.FileFormat, run: _Run,
         if isinstance(reason, PendingDelete):  # resolved against record_index once the input is staged
             run.pending.append((file, place, reason, raw))
             return
-        run_sql(con, "INSERT INTO quarantine (run_id, file, line, place, record_type, reason, raw) "
-                     "SELECT ?, ?, NULL, ?, NULL, ?, ? WHERE NOT EXISTS (SELECT 1 FROM quarantine "
-                     "WHERE file = ? AND place = ? AND reason = ?)",
-                [summary.run_id, file, place, reason, (raw or "")[:G.RAW_LIMIT], file, place, reason])
-        summary.quarantined += 1
+        run.reject(file, place, reason, raw)
 
     size = path.stat().st_size if path.is_file() else sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
     if progress:
@@ -481,6 +583,8 @@ def _import_records(store: Store, path: Path, platform: F.FileFormat, run: _Run,
     try:
         for src in _fast_sources(con, path, platform, reject) or G.record_sources(con, platform.read(path, reject)):
             _stage(run, src, label, None, platform.name)
+    except TruncatedInput as exc:       # a compressed capture that breaks off: what came before is kept
+        run.reject(label, exc.place, str(exc), None)
     except FormatError as exc:
         summary.refused.append(str(exc))
     except OSError as exc:      # e.g. a folder given to a single-file format (--format bsky_car on a folder)
@@ -535,8 +639,18 @@ def _import_files(store: Store, files: list[Path], fmt: str | None, run: _Run,
             summary.refused.append(str(exc))
             continue
         summary.files.append(str(f))
-        for src in sources:
-            _stage(run, src, str(f), file_type, source)
+        try:
+            for src in sources:
+                _stage(run, src, str(f), file_type, source)
+        except TruncatedInput as exc:   # a .gz that breaks off: the lines before it are kept
+            run.reject(str(f), exc.place, str(exc), None)
+        except duckdb.Error as exc:
+            if kind != "parquet" or isinstance(exc, duckdb.OutOfMemoryException):
+                raise
+            # damaged Parquet pages (a bad download): the rows read before the damage are kept
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            run.reject(str(f), "file", f"damaged Parquet data, the rest of the file is not read ({first[:200]})",
+                       None)
         if kind == "csv":
             q = con.execute(G.csv_rejects_sql(summary.run_id, str(f))).fetchall()[0]
             summary.quarantined += int(q[0]) if q else 0

@@ -11,12 +11,15 @@ import gzip
 import os
 import queue
 import threading
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
 import pyarrow as pa
+
+from socialleads.errors import FormatError
 
 CHUNK_BYTES = 128 << 20  # ≥ 2 x 122,880 lines, so that DuckDB scans a batch on both cores
 MAX_LINE_BYTES = 64 << 20
@@ -55,6 +58,36 @@ def _size(fh: BinaryIO) -> int | None:
         return None
 
 
+class TruncatedInput(FormatError):
+    """A compressed file ends early or is damaged: the lines before the break were read; `place` is where the
+    break is ("line N"), for the quarantine row that reports it."""
+
+    def __init__(self, message: str, place: str) -> None:
+        super().__init__(message)
+        self.place = place
+
+
+_GZ_STEP = 64 << 10
+
+
+def _fill(fh: BinaryIO, view: memoryview, compressed: bool) -> tuple[int, BaseException | None]:
+    """readinto that keeps what was read when a compressed stream breaks off (a truncated or damaged .gz):
+    (bytes read, the error that stopped it or None)."""
+    if not compressed:
+        return fh.readinto(view) or 0, None  # type: ignore[attr-defined]
+    got = 0
+    while got < len(view):
+        try:       # read1: one decompressed piece at a time (readinto loses a piece read before the error)
+            piece = fh.read1(min(_GZ_STEP, len(view) - got))  # type: ignore[attr-defined]
+        except (EOFError, OSError, zlib.error) as exc:
+            return got, exc
+        if not piece:
+            break
+        view[got:got + len(piece)] = piece
+        got += len(piece)
+    return got, None
+
+
 def line_batches(path: Path, chunk_bytes: int | None = None) -> Iterator[pa.Table]:
     """Yield tables (line_no int64, raw large_binary incl. newline); line numbers are 1-based.
 
@@ -68,13 +101,28 @@ def line_batches(path: Path, chunk_bytes: int | None = None) -> Iterator[pa.Tabl
     with open_binary(path) as fh:
         # a plain file's buffers are no larger than what is left of it (+1 byte to see its end in the same
         # read): a fresh buffer is zero-filled, and 128 MiB cost ~0.2 s for a file of a few lines
-        left = None if path.name.endswith(".gz") else _size(fh)
+        gz = path.name.endswith(".gz")
+        left = None if gz else _size(fh)
         while True:
             rem = None if left is None else left - fh.tell()
             want = size if rem is None or rem < 0 else min(size, rem + 1)     # rem < 0: the file grew
             buf = bytearray(len(carry) + want)
             buf[: len(carry)] = carry
-            n = fh.readinto(memoryview(buf)[len(carry):]) or 0  # type: ignore[attr-defined]
+            n, broken = _fill(fh, memoryview(buf)[len(carry):], gz)
+            if broken is not None:
+                # the complete lines read before the break are kept; the cut one and the rest are not
+                end = len(carry) + n
+                cut = buf.rfind(b"\n", 0, end)
+                if first and buf.startswith(_BOM):
+                    del buf[: len(_BOM)]
+                    cut -= len(_BOM)
+                if cut >= 0:
+                    tbl = _batch(memoryview(buf)[: cut + 1], next_line)
+                    next_line += tbl.num_rows
+                    yield tbl
+                why = str(broken) or type(broken).__name__
+                raise TruncatedInput(f"{path}: the compressed data ends early or is damaged after line "
+                                     f"{next_line - 1:,} ({why}); the lines before it are kept", f"line {next_line}")
             if first:
                 first = False
                 if buf.startswith(_BOM):
@@ -105,10 +153,11 @@ def line_batches(path: Path, chunk_bytes: int | None = None) -> Iterator[pa.Tabl
 def head_lines(path: Path, limit: int = 20, max_bytes: int = 1 << 20) -> list[bytes]:
     """The first non-blank lines of a file (for format detection)."""
     with open_binary(path) as fh:
-        try:
-            data = fh.read(max_bytes)
-        except (OSError, EOFError) as exc:
-            raise OSError(f"cannot read: {exc}") from exc
+        buf = bytearray(max_bytes)
+        n, broken = _fill(fh, memoryview(buf), path.name.endswith(".gz"))
+        if broken is not None and n == 0:
+            raise OSError(f"cannot read: {broken}") from broken
+        data = bytes(buf[:n])     # a truncated .gz: its head is still looked at
     if data.startswith(_BOM):
         data = data[len(_BOM):]
     out = [ln.strip() for ln in data.split(b"\n")]

@@ -49,7 +49,7 @@ from pathlib import Path
 from typing import Any
 
 from socialleads.errors import FormatError
-from socialleads.sources.archive import MAX_MEMBER_BYTES, Archive, _safe_name
+from socialleads.sources.archive import MAX_MEMBER_BYTES, MAX_RATIO, Archive, _safe_name
 from socialleads.sources.formats import FileFormat, Record, Reject, register
 
 NAME = "x_archive"
@@ -337,9 +337,18 @@ def _salvage_zip(path: Path, reject: Reject) -> dict[str, bytes]:
                     raise EOFError
                 end = start + csize
             elif method == 8:
+                # at most MAX_RATIO times the compressed bytes left (the rule Archive applies to a whole zip's
+                # members over 10 MB): a bomb in a truncated zip is never inflated
+                rest = len(data) - start
+                cap = min(MAX_MEMBER_BYTES, max(10 << 20, MAX_RATIO * rest))
                 d = zlib.decompressobj(-15)
-                body = d.decompress(data[start:], MAX_MEMBER_BYTES + 1)
-                if not d.eof or len(body) > MAX_MEMBER_BYTES:
+                body = d.decompress(memoryview(data)[start:], cap + 1)
+                used = rest - len(d.unused_data) - len(d.unconsumed_tail)
+                if len(body) > 10 << 20 and (len(body) > cap or len(body) > MAX_RATIO * max(used, 1)):
+                    reject(str(path), raw_name, f"compression ratio over {MAX_RATIO}:1 looks like a zip bomb; "
+                                                "stopped", None)
+                    break
+                if not d.eof:
                     raise EOFError
                 end = len(data) - len(d.unused_data)
             else:
@@ -508,7 +517,22 @@ def _items_of(m: _Members, name: str, reject: Reject) -> Iterator[tuple[int, Any
     except FormatError as exc:
         reject(label, "file", str(exc), None)
         return
-    yield from js_items(data, label, reject)
+    except OSError as exc:                      # e.g. a member without read permission: named, the rest kept
+        reject(label, "file", f"cannot be read ({exc.strerror or type(exc).__name__})", None)
+        return
+    yield from _file_items(m, data, label, reject)
+
+
+def _file_items(m: _Members, data: bytes, label: str, reject: Reject) -> Iterator[tuple[int, Any]]:
+    """`js_items` of one member. A member that is not a data file at all (garbage after '=') is quarantined by
+    name and the archive's other files are read; only a single file given on its own is refused whole."""
+    if m.single is not None:
+        yield from js_items(data, label, reject)
+        return
+    try:
+        yield from js_items(data, label, reject)
+    except FormatError as exc:
+        reject(label, "file", str(exc), None)
 
 
 # --- tweets -----------------------------------------------------------------------------------------
@@ -863,7 +887,7 @@ def read_archive(path: Path, reject: Reject, fast_part: Any = None) -> Iterator[
                 if block is not None:
                     yield block
                     continue
-                items = js_items(data, label, reject) if data is not None else _items_of(m, name, reject)
+                items = _file_items(m, data, label, reject) if data is not None else _items_of(m, name, reject)
                 for i, item in items:
                     yield from r.tweet(item, label, f"item {i}")
         for name in lay.parts.get("deletedTweets", []):
@@ -897,7 +921,7 @@ def _fast_block(fast_part: Any, m: _Members, name: str, label: str, r: _Reader) 
         return None, None
     try:
         data = m.read(name)
-    except FormatError:
+    except (FormatError, OSError):
         return None, None    # the item loop reports it
     return fast_part(data, label, r), data
 
@@ -1049,7 +1073,13 @@ def read_snapshots(path: Path, reject: Reject) -> Iterator[Record]:
             reject(str(p), "file name", f"{date!r} is not a date", None)
             continue
         seen: set[str] = set()
-        for i, item in js_items(p.read_bytes(), str(p), reject):
+        try:
+            items = list(js_items(p.read_bytes(), str(p), reject))
+        except (FormatError, OSError) as exc:   # one damaged or unreadable list: named, the other dates kept
+            reject(str(p), "file", str(exc) if isinstance(exc, FormatError) else
+                   f"cannot be read ({exc.strerror or type(exc).__name__})", None)
+            continue
+        for i, item in items:
             f = item.get("follower", item) if isinstance(item, dict) else None
             k = _key(f.get("accountId")) if isinstance(f, dict) else None
             if k is None:
