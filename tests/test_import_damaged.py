@@ -180,3 +180,23 @@ def test_the_same_file_under_another_spelling_is_the_same_file(tmp_path, monkeyp
     for p in (Path("m/posts.jsonl"), d / "posts.jsonl", Path("m/../m/posts.jsonl")):
         import_path(s, p)
     assert count(s, "quarantine") == 1 and count(s, "posts") == 1
+
+
+def test_a_truncated_x_zip_whose_first_member_is_not_data_is_still_an_x_archive(tmp_path):
+    # the archive X sends starts with "Your archive.html" / README: a cut download has no central directory,
+    # and detection must find the data files' names in the local headers (before: "not in the generic format")
+    from socialleads.sources import formats as F
+    src = X / "archive_rtiatmla"
+    full = tmp_path / "x.zip"
+    with zipfile.ZipFile(full, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("Your archive.html", "<html>" + "x" * 5000 + "</html>")
+        for p in sorted((src / "data").rglob("*")):
+            if p.is_file():
+                z.write(p, f"data/{p.relative_to(src / 'data')}")
+    raw = full.read_bytes()
+    cut = tmp_path / "x_cut.zip"
+    cut.write_bytes(raw[:raw.find(b"PK\x01\x02") - 10])   # the central directory and the last member's end gone
+    assert F.detect(cut).name == "x_archive"
+    s = open_store(None)
+    out = import_path(s, cut)
+    assert not out.refused and out.quarantined >= 1 and count(s, "interactions") > 0   # tweet.js, last, is cut

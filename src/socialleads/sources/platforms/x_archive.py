@@ -990,7 +990,12 @@ def detect_archive(path: Path) -> bool:
             with zipfile.ZipFile(path) as z:
                 names = z.namelist()
         except (zipfile.BadZipFile, OSError):
-            return name.endswith(".zip") and _head(path, 4) == b"PK\x03\x04" and b"data/" in _head(path, 400)
+            # a truncated download (no central directory): its local headers name the members; the data files
+            # may come after "Your archive.html" and assets/, so the first MiBs are searched for their names
+            if not (name.endswith(".zip") and _head(path, 4) == b"PK\x03\x04"):
+                return False
+            head = _head(path, 8 << 20)
+            return any(mk.encode() in head for mk in _YTD_MARKERS)
         return any(n.endswith(mk) for n in names[:5000] for mk in _YTD_MARKERS) or \
             any(_GRAILBIRD_MONTH_RE.search(n) for n in names[:5000])
     if name.endswith(".js"):
