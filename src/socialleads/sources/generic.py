@@ -237,6 +237,10 @@ def check_jsonl(path: Path, file_type: str | None) -> None:
         raise FormatError(f"{path}: {exc}") from None
     if not head:
         return  # an empty file imports nothing, and that is not an error
+    wide = _wide_text(head[0])
+    if wide:  # json.loads(bytes) would read it (it guesses UTF-16/32), the line reader would not
+        raise FormatError(f"{path}: not in the generic format: the file is {wide}, not UTF-8 "
+                          f"(save it as UTF-8, e.g. iconv -f {wide.split()[0]} -t UTF-8)")
     for ln in head:
         try:
             obj = json.loads(ln)
@@ -246,19 +250,52 @@ def check_jsonl(path: Path, file_type: str | None) -> None:
                                       (file_type and "record_type" not in obj)):
             return
     first = head[0]
-    if b"\x00" in first or not _is_utf8(first):
+    if b"\x00" in first or sum(c < 32 and c not in (9, 13) for c in first[:4096]) > 2:
         raise FormatError(f"{path}: not in the generic format: binary data, not JSON lines text")
+    # only the last line of a head cut by head_lines' 1 MiB can end inside a character
+    cut = path.name.endswith(".gz") or path.stat().st_size > 1 << 20
+    if not _is_utf8(first, cut_ok=cut and len(head) == 1):
+        if not any(_is_utf8(ln, cut_ok=cut and i == len(head) - 1) for i, ln in enumerate(head)):
+            raise FormatError(f"{path}: not in the generic format: the file is not UTF-8 text (none of its first "
+                              f"{len(head)} line(s) is; Latin-1 or Windows-1252?): save it as UTF-8")
+        raise FormatError(f"{path}: not in the generic format: the first line is not UTF-8 (Latin-1 or "
+                          f"Windows-1252?) and none of the first {len(head)} line(s) is a JSON object with a "
+                          f"known record_type")
     shown = first[:40].decode("utf-8", "replace")
     raise FormatError(f"{path}: not in the generic format: none of the first {len(head)} line(s) is a JSON object "
                       f"with a known record_type (line 1 starts {shown!r})")
 
 
-def _is_utf8(b: bytes) -> bool:
+def _is_utf8(b: bytes, cut_ok: bool = True) -> bool:
     try:
         b.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return exc.start > len(b) - 4  # a character cut at the sample's end is fine
+        return cut_ok and exc.start > len(b) - 4  # a character cut at the sample's end is fine
     return True
+
+
+_WIDE_BOMS = ((b"\xff\xfe\x00\x00", "UTF-32 text (little-endian, with a byte order mark)"),
+              (b"\x00\x00\xfe\xff", "UTF-32 text (big-endian, with a byte order mark)"),
+              (b"\xff\xfe", "UTF-16 text (little-endian, with a byte order mark)"),
+              (b"\xfe\xff", "UTF-16 text (big-endian, with a byte order mark)"))
+
+
+def _wide_text(start: bytes) -> str | None:
+    """'UTF-16 text (…)' / 'UTF-32 text (…)' when `start`, the first bytes of a file, is text in that encoding: a
+    byte order mark, or the NUL byte that ASCII characters have next to them in UTF-16 without one."""
+    for bom, name in _WIDE_BOMS:
+        if start.startswith(bom):
+            return name
+    s = start[:4096]
+    s = s[: len(s) - len(s) % 2]
+    if len(s) < 4:
+        return None
+    even, odd = s[0::2].count(0) / (len(s) // 2), s[1::2].count(0) / (len(s) // 2)
+    if odd > 0.3 and even < 0.05:
+        return "UTF-16 text (little-endian)"
+    if even > 0.3 and odd < 0.05:
+        return "UTF-16 text (big-endian)"
+    return None
 
 
 def _columns(con: duckdb.DuckDBPyConnection, rel_sql: str, path: Path) -> list[str]:
@@ -302,7 +339,12 @@ def _csv_header(path: Path) -> tuple[str, list[str]]:
     """Delimiter (csv.Sniffer on the first 64 KiB) and header names; DuckDB's own sniffer gives up
     on a whole file because of one bad row, so the layout is read here and handed to it."""
     with open_binary(path) as fh:
-        sample = fh.read(65536).decode("utf-8", "replace")
+        raw = fh.read(65536)
+    wide = _wide_text(raw)
+    if wide:  # its header would read as NUL-riddled names and the message would be about missing columns
+        raise FormatError(f"{path}: not in the generic format: the file is {wide}, not UTF-8 "
+                          f"(save it as UTF-8, e.g. iconv -f {wide.split()[0]} -t UTF-8)")
+    sample = raw.decode("utf-8", "replace")
     lines = sample.splitlines()[:50]
     if not lines:
         raise FormatError(f"{path}: empty CSV file (no header row)")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -109,35 +110,85 @@ class ZstReader:
         return out
 
 
-def _head_line(path: Path) -> bytes:
+HEAD_LINES = 20          # detection decides from the JSON objects among the first non-blank lines ...
+HEAD_BYTES = 4 << 20     # ... of at most this much of the (decompressed) file
+_SURE = 3                # ... stopping early after this many dump items and nothing else
+_PUSHSHIFT_NAME = re.compile(r"R[CS]_\d{4}-\d{2}(?:-\d{2})?")   # RC_2015-01: a dump decompressed as named
+
+
+def _head_lines(path: Path) -> Iterator[tuple[bytes, bool]]:
+    """(line, cut) for the first non-blank lines of the plain or decompressed file, reading at most
+    HEAD_BYTES of it; `cut` is True for a line the cap cut off. Nothing when a .zst does not decompress."""
     with path.open("rb") as fh:
-        head = fh.read(65536)
-        if _is_zst(path, head):
-            try:
-                dec = _zstd().ZstdDecompressor(max_window_size=2**31).decompressobj()
-                out = dec.decompress(head)
-                while b"\n" not in out and len(out) < 65536:
-                    more = fh.read(65536)
-                    if not more:
-                        break
-                    out += dec.decompress(more)
-                head = out
-            except Exception:  # noqa: BLE001 - not zstd after all: not ours
-                return b""
-    return head.lstrip().split(b"\n", 1)[0]
+        zst = _is_zst(path, fh.read(4))
+        fh.seek(0)
+        try:
+            src: Any = _zstd().ZstdDecompressor(max_window_size=2**31).stream_reader(
+                fh, read_size=65536, read_across_frames=True) if zst else fh
+            step = 1 << 18                     # decompressed output comes in bounded reads too
+            buf, total, n = b"", 0, 0
+            while n < HEAD_LINES:
+                more = src.read(min(step, HEAD_BYTES - total)) if total < HEAD_BYTES else b""
+                total += len(more)
+                buf += more
+                *lines, buf = buf.split(b"\n")
+                if not more:                    # end of file or of the budget: the rest is one last line
+                    lines.append(buf)
+                for i, line in enumerate(lines):
+                    if line.strip():
+                        n += 1
+                        yield line, not more and total >= HEAD_BYTES and i == len(lines) - 1
+                if not more:
+                    return
+        except Exception:  # noqa: BLE001 - not zstd after all (or cut inside its head): what came is all
+            return
+
+
+def _is_dump_item(obj: Any) -> bool:
+    return (isinstance(obj, dict) and "record_type" not in obj and "id" in obj and "created_utc" in obj
+            and any(isinstance(k, str) and k.startswith("subreddit") for k in obj))
+
+
+def _is_dump_start(line: bytes) -> bool:
+    """A line longer than the cap: judged by its start."""
+    head = line.lstrip()
+    return (head.startswith(b"{") and b'"subreddit' in head and b'"created_utc"' in head
+            and b'"id"' in head and b'"record_type"' not in head)
+
+
+def _named_like_dump(path: Path) -> bool:
+    return path.name.lower().endswith(SUFFIXES) or _PUSHSHIFT_NAME.fullmatch(path.name) is not None
 
 
 def _detect_file(path: Path) -> bool:
-    if not path.is_file() or not path.name.lower().endswith(SUFFIXES):
+    """Most JSON objects among the first lines are submissions or comments and none is a generic record:
+    a bad or cut line among them does not decide."""
+    if not path.is_file() or not _named_like_dump(path):
         return False
-    first = _head_line(path)
-    return (first.startswith(b"{") and b'"subreddit' in first and b'"created_utc"' in first
-            and b'"id"' in first and b'"record_type"' not in first)
+    hits = others = 0
+    for line, cut in _head_lines(path):
+        try:
+            obj = json.loads(line.decode("utf-8-sig"))   # bytes would let json guess UTF-16: dumps are UTF-8
+        except ValueError:                      # includes UnicodeDecodeError
+            if cut and _is_dump_start(line):
+                hits += 1
+            continue
+        if not isinstance(obj, dict):
+            continue
+        if "record_type" in obj:
+            return False
+        if _is_dump_item(obj):
+            hits += 1
+            if hits >= _SURE and not others:
+                break
+        else:
+            others += 1
+    return hits > 0 and hits >= others
 
 
 def _files(path: Path) -> list[Path]:
     return [p for p in sorted(path.iterdir()) if p.is_file() and not p.name.startswith(".")
-            and p.name.lower().endswith(SUFFIXES)]
+            and _named_like_dump(p)]
 
 
 def detect(path: Path) -> bool:

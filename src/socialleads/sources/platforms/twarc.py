@@ -82,28 +82,55 @@ def _int(v: Any) -> int | None:
 
 # ----------------------------------------------------------------------------- detection
 
-LINE_CAP = 16 << 20      # detection parses at most this much of the first line
+LINE_CAP = 4 << 20       # detection reads at most this much of a file (a longer first page: judged by its start)
+HEAD_LINES = 20          # ... and decides from the JSON objects among its first non-blank lines
+_SURE = 3                # ... stopping early after this many twarc pages and nothing else
 _BIG_PAGE = {"data": [], "__twarc": {}}
 
 
-def _first_json_line(path: Path) -> dict[str, Any] | None:
+def _big_page(line: bytes) -> bool:
+    """Does the start of a page cut by the cap look like twarc's? (twarc writes `data` first)"""
+    head = line[:65536].lstrip(b"\xef\xbb\xbf \t")
+    return head.startswith((b'{"data": [', b'{"data": {')) and (b'"author_id"' in head or b'"username"' in head)
+
+
+def _head_objects(path: Path) -> list[dict[str, Any]]:
+    """The JSON objects among the first HEAD_LINES non-blank lines, reading at most LINE_CAP bytes. A line
+    that is not a JSON object (a cut or corrupt line) is passed over: one bad line does not decide."""
+    out: list[dict[str, Any]] = []
+    left, seen = LINE_CAP, 0
     with path.open("rb") as fh:
-        for _ in range(5):                     # skip a few blank lines, never scan the file
-            line = fh.readline(LINE_CAP)
+        for _ in range(HEAD_LINES * 50):       # blank lines are bounded too: never scan the file
+            if left <= 0 or seen >= HEAD_LINES:
+                break
+            line = fh.readline(left)
             if not line:
-                return None
-            if line.strip():
-                try:
-                    obj = json.loads(line.decode("utf-8-sig"))
-                except (ValueError, UnicodeDecodeError):
-                    # a page longer than the cap: judge by its start (twarc writes `data` first)
-                    head = line[:65536].lstrip(b"\xef\xbb\xbf \t")
-                    if len(line) == LINE_CAP and head.startswith((b'{"data": [', b'{"data": {')) and \
-                            (b'"author_id"' in head or b'"username"' in head):
-                        return _BIG_PAGE
-                    return None
-                return obj if isinstance(obj, dict) else None
-    return None
+                break
+            left -= len(line)
+            if not line.strip():
+                continue
+            seen += 1
+            try:
+                obj = json.loads(line.decode("utf-8-sig"))
+            except (ValueError, UnicodeDecodeError):
+                if left <= 0 and not line.endswith(b"\n") and _big_page(line):
+                    out.append(_BIG_PAGE)      # a page longer than the cap
+                continue
+            if not isinstance(obj, dict):
+                continue
+            out.append(obj)
+            if "record_type" in obj or (len(out) >= _SURE and all(_is_twarc_line(o) for o in out)):
+                break
+    return out
+
+
+def _is_twarc_file(path: Path) -> bool:
+    """Most JSON objects of the file's head are twarc pages and none is a generic record."""
+    objs = _head_objects(path)
+    if any("record_type" in o for o in objs):
+        return False
+    hits = sum(1 for o in objs if _is_twarc_line(o))
+    return hits > 0 and 2 * hits >= len(objs)
 
 
 def _is_twarc_line(obj: dict[str, Any] | None) -> bool:
@@ -122,10 +149,10 @@ def _jsonl_files(path: Path) -> list[Path]:
 def detect(path: Path) -> bool:
     if path.is_dir():
         files = _jsonl_files(path)
-        return bool(files) and all(_is_twarc_line(_first_json_line(f)) for f in files[:200])
+        return bool(files) and all(_is_twarc_file(f) for f in files[:200])
     if not path.is_file() or path.suffix.lower() not in SUFFIXES:
         return False
-    return _is_twarc_line(_first_json_line(path))
+    return _is_twarc_file(path)
 
 
 # ----------------------------------------------------------------------------- mapping
