@@ -200,3 +200,19 @@ def test_a_truncated_x_zip_whose_first_member_is_not_data_is_still_an_x_archive(
     s = open_store(None)
     out = import_path(s, cut)
     assert not out.refused and out.quarantined >= 1 and count(s, "interactions") > 0   # tweet.js, last, is cut
+
+
+def test_an_unterminated_csv_quote_says_how_many_lines_it_swallowed(tmp_path):
+    world = tmp_path / "w"
+    simulate(world, posts=2_000, seed=1)
+    rows = (world / "clicks.csv").read_text().splitlines()
+    bad = 'cbad,2025-11-17T12:04:36Z,"https://unterminated,v1,x:1,ref'
+    d = tmp_path / "in"
+    d.mkdir()
+    (d / "clicks.csv").write_text("\n".join([*rows[:5], bad, *rows[5:]]) + "\n")
+    s = open_store(None)
+    out = import_path(s, d / "clicks.csv")
+    assert out.quarantined == 1 and count(s, "clicks") == 4            # the four rows before the bad one
+    ((_, place, reason),) = quarantine(s)
+    swallowed = 1 + len(rows) - 5                                       # the bad line and every line after it
+    assert place == "line 6" and f"spans {swallowed} lines" in reason

@@ -497,9 +497,13 @@ def process_typed(con: duckdb.DuckDBPyConnection, ts: TypedSource, file: str, ru
 
 def csv_rejects_sql(run_id: str, file: str) -> str:
     f = file.replace("'", "''")
+    _nl = "coalesce(length(csv_line) - length(replace(rtrim(csv_line, chr(10) || chr(13)), chr(10), '')) " \
+          "- (length(csv_line) - length(rtrim(csv_line, chr(10) || chr(13)))), 0)"
     return f"""INSERT INTO quarantine (run_id, file, line, place, record_type, reason, raw)
         SELECT DISTINCT ON (line) '{run_id}', '{f}', line, 'line ' || line, NULL,
-               'CSV: ' || split_part(error_message, chr(10), 1), left(csv_line, {RAW_LIMIT})
+               'CSV: ' || split_part(error_message, chr(10), 1) || CASE WHEN {_nl} > 0 THEN
+                 ' (this record spans ' || ({_nl} + 1) || ' lines: an unterminated quote? none of them is imported)'
+                 ELSE '' END, left(csv_line, {RAW_LIMIT})
         FROM csv_reject_errors r WHERE NOT EXISTS (
           SELECT 1 FROM quarantine q WHERE q.file = '{f}' AND q.line = r.line AND q.raw = left(r.csv_line, {RAW_LIMIT}))"""
 
