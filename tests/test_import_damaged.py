@@ -216,3 +216,23 @@ def test_an_unterminated_csv_quote_says_how_many_lines_it_swallowed(tmp_path):
     ((_, place, reason),) = quarantine(s)
     swallowed = 1 + len(rows) - 5                                       # the bad line and every line after it
     assert place == "line 6" and f"spans {swallowed} lines" in reason
+
+
+def test_a_cut_tar_gz_keeps_the_members_before_the_cut(tmp_path):
+    import tarfile
+    src = SHARED / "mastodon" / "archive_dealingwith_full"
+    full = tmp_path / "m.tar.gz"
+    with tarfile.open(full, "w:gz") as t:
+        for name in ("actor.json", "outbox.json", "README.txt", "likes.json", "bookmarks.json"):
+            if (src / name).is_file():
+                t.add(src / name, name)
+    raw = full.read_bytes()
+    cut = tmp_path / "m_cut.tar.gz"
+    cut.write_bytes(raw[:len(raw) * 95 // 100])       # actor and outbox whole, the end gone
+    whole = open_store(None)
+    import_path(whole, src)
+    s = open_store(None)
+    out = import_path(s, cut)                            # before: refused whole
+    assert not out.refused and out.quarantined >= 1
+    assert count(s, "posts") == count(whole, "posts") > 0
+    assert any("truncated or corrupt after member" in r for _, _, r in quarantine(s))

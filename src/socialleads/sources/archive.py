@@ -12,6 +12,7 @@ import os
 import posixpath
 import tarfile
 import zipfile
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -87,11 +88,19 @@ class Archive:
                     self._add(info.filename, info)
             elif name.endswith((".tar.gz", ".tgz", ".tar")) or tarfile.is_tarfile(path):
                 self._tar = tarfile.open(path, "r:*")
-                for m in self._tar.getmembers():
-                    if m.isfile():
-                        self._add(m.name, m)
-                    elif not m.isdir():
-                        self.unsafe.append((m.name, "not a regular file (link or device)"))
+                last = None
+                try:
+                    for m in self._tar:                    # not getmembers(): a cut archive keeps what came before
+                        if m.isfile():
+                            self._add(m.name, m)
+                        elif not m.isdir():
+                            self.unsafe.append((m.name, "not a regular file (link or device)"))
+                        last = m.name
+                except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
+                    if not self._members:
+                        raise
+                    self.unsafe.append(("archive", f"truncated or corrupt after member {last!r} ({exc}); the "
+                                                   "members before it are read"))
             elif name.endswith(".zip"):
                 raise FormatError(f"{path}: not a readable zip archive (truncated or corrupt)")
             else:

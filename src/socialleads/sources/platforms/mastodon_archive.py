@@ -384,7 +384,8 @@ def _entity(etype: str, value: str | None, target: str | None) -> dict[str, Any]
 
 def _likes(arch: Archive, name: str, owner_key: str | None, reject: Reject) -> Iterator[Record]:
     label = arch.label(name)
-    items = read_collection(arch.read_bytes(name), label, reject)
+    data = _member(arch, name, reject)
+    items = read_collection(data, label, reject) if data is not None else []
     if items and not owner_key:
         reject(label, "file", "likes without an owner: actor.json is missing or unreadable", None)
         return
@@ -406,6 +407,16 @@ def bookmark_count(path: Path) -> int:
         return len(read_collection(arch.read_bytes(name), arch.label(name), lambda *a: None))
 
 
+def _member(arch: Archive, name: str, reject: Reject) -> bytes | None:
+    """A member's bytes, or None when it cannot be read (cut off in a truncated archive, too large): that member
+    is quarantined by name and the archive's other members are still read."""
+    try:
+        return arch.read_bytes(name)
+    except FormatError as exc:
+        reject(arch.label(name), "file", str(exc), None)
+        return None
+
+
 def read_archive(path: Path, reject: Reject) -> Iterator[Record]:
     with Archive(path) as arch:
         for member, reason in arch.unsafe:
@@ -415,7 +426,8 @@ def read_archive(path: Path, reject: Reject) -> Iterator[Record]:
             raise FormatError(f"{path}: not a Mastodon archive (no outbox.json or actor.json)")
         owner_key = followers = None
         if actor_name:
-            actor = _load_actor(arch.read_bytes(actor_name), arch.label(actor_name), reject)
+            data = _member(arch, actor_name, reject)
+            actor = _load_actor(data, arch.label(actor_name), reject) if data is not None else None
             if actor is not None:
                 owner = _owner(actor)
                 if owner:
@@ -427,7 +439,8 @@ def read_archive(path: Path, reject: Reject) -> Iterator[Record]:
         if outbox_name:
             label = arch.label(outbox_name)
             ob = _Outbox(owner_key, followers, label, reject)
-            for i, act in enumerate(read_collection(arch.read_bytes(outbox_name), label, reject)):
+            data = _member(arch, outbox_name, reject)
+            for i, act in enumerate(read_collection(data, label, reject) if data is not None else []):
                 yield from ob.item(i, act)
         likes = _top(arch, "likes.json")
         if likes:
@@ -437,7 +450,9 @@ def read_archive(path: Path, reject: Reject) -> Iterator[Record]:
         if csv_name:
             label = arch.label(csv_name)
             if owner_key:
-                yield from _follows(arch.read_bytes(csv_name), label, owner_key, reject)
+                data = _member(arch, csv_name, reject)
+                if data is not None:
+                    yield from _follows(data, label, owner_key, reject)
             else:
                 reject(label, "file", "follows without an owner: actor.json is missing or unreadable", None)
 
