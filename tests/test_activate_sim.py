@@ -175,10 +175,17 @@ def test_experiment_records_and_hashtags(tmp_path: Path) -> None:
 
 
 def test_section_report_and_what_works(world) -> None:
-    store, truth, _, _ = world
+    store, truth, _, d = world
     sec = section(StageContext(store, truth["owner_keys"], None, None))
     assert sec["available"] and sec["grade"]["letter"] is not None
-    assert sec["clicks"] == truth["counts"]["clicks"]
+    # the section counts the clicks of W (the default 90 days up to the end of the data), not all history
+    import datetime as dt
+    end = dt.datetime.fromisoformat(truth["t_end"].replace("Z", "+00:00"))
+    start = end - dt.timedelta(days=truth["window_days"])
+    with open(d / "w" / "clicks.csv") as f:
+        in_w = sum(start <= dt.datetime.fromisoformat(r["occurred_at"].replace("Z", "+00:00")) <= end
+                   for r in csv.DictReader(f))
+    assert 0 < sec["clicks"] == in_w < truth["counts"]["clicks"]
     assert {e["experiment"]: e["verdict"] for e in sec["experiments"]}["cta-wording"] == "B higher"
     html = render(sec)
     assert "activate-funnel" in html and "cta-wording" in html

@@ -60,11 +60,12 @@ class Collect(HTMLParser):
 def _hostile_world(base: Path) -> Path:
     sim = base / "sim"
     simulate(sim, posts=2_000, seed=4)
-    # a hostile campaign name travels in the links of the owner's posts and in the clicks
+    # a hostile campaign name travels in the links of the owner's posts and in the clicks (the campaign of
+    # the last months: the Activate section counts the clicks of the window)
     for name in ("posts-0001.jsonl", "clicks.csv"):
         p = sim / name
         p.write_text(p.read_text(encoding="utf-8").replace(
-            "utm_campaign=spring-launch", "utm_campaign=%3Cimg%20src%3Dx%20onerror%3Dalert(3)%3E"),
+            "utm_campaign=autumn-pro", "utm_campaign=%3Cimg%20src%3Dx%20onerror%3Dalert(3)%3E"),
             encoding="utf-8")
     return sim
 

@@ -10,6 +10,10 @@ A conversion goes to the post of the same visitor's latest attributed click at o
 the lookback (and, per campaign, to that click's campaign); failing that, by its own utm_content / URL /
 campaign as a click would.
 
+`attribution(..., start=, end=)` counts over the window W: the clicks and conversions that occurred in W
+(attributed as above, over all history, so a click in W may go to a post made before W within the
+lookback) and the link posts created in W.
+
 CTR = clicks ÷ impressions when metrics snapshots carry impressions (none of the supported sources
 do yet), else clicks ÷ followers at post time — `ctr_basis` says which.
 """
@@ -87,24 +91,56 @@ def _build(con: Any, owner_keys: list[str], lookback_days: int) -> None:
         FROM j JOIN act_conv_own o ON o.k = j.k""")
 
 
+def _in_window(con: Any, start: Any, end: Any) -> tuple[str, str, str]:
+    """The names of the tables of links, clicks and conversions to count: act_links / act_clicks /
+    act_conversions (all history) when `start` and `end` are None, else copies holding the links of the
+    posts created in W and the clicks and conversions that occurred in W (bounds included, as the
+    funnel's). The attribution itself is made over all history first (`_build`), so a click in W keeps
+    the post it goes to under the usual rule, be it made before W (within the lookback)."""
+    if start is None and end is None:
+        return "act_links", "act_clicks", "act_conversions"
+    cond, params = [], []
+    if start is not None:
+        cond.append("{col} >= ?")
+        params.append(start)
+    if end is not None:
+        cond.append("{col} <= ?")
+        params.append(end)
+    where = " AND ".join(cond)
+    run_sql(con, "CREATE OR REPLACE TEMP TABLE act_w_links AS SELECT * FROM act_links WHERE "
+            + where.format(col="created_at"), params)
+    run_sql(con, "CREATE OR REPLACE TEMP TABLE act_w_clicks AS SELECT * FROM act_clicks WHERE "
+            + where.format(col="t"), params)
+    run_sql(con, "CREATE OR REPLACE TEMP TABLE act_w_conversions AS SELECT * FROM act_conversions WHERE "
+            + where.format(col="t"), params)
+    return "act_w_links", "act_w_clicks", "act_w_conversions"
+
+
 def attribution(con: Any, owner_keys: list[str], lookback_days: int = LOOKBACK_DAYS,
-                top: int = 10) -> dict[str, Any]:
-    """Links, clicks and conversions of O: totals, attributed shares by method, per post, per campaign."""
+                top: int = 10, start: Any = None, end: Any = None) -> dict[str, Any]:
+    """Links, clicks and conversions of O: totals, attributed shares by method, per post, per campaign.
+
+    `start` / `end` (naive UTC, both included; None = no bound): the window W. Clicks and conversions are
+    those that occurred in W, attributed by the rule of the module docstring (a click in W may go to a
+    post made before W, within the lookback); links, link posts, the per-post rows (top posts, CTR,
+    clicks per link post) and the link posts per campaign are those of the posts created in W. Without
+    them (the default) all history is counted."""
     _build(con, owner_keys, lookback_days)
-    n_links, n_link_posts, n_short, n_tracked = run_sql(con, """SELECT count(*), count(DISTINCT post_key),
+    links_t, clicks_t, convs_t = _in_window(con, start, end)
+    n_links, n_link_posts, n_short, n_tracked = run_sql(con, f"""SELECT count(*), count(DISTINCT post_key),
         count(*) FILTER (is_shortener), count(*) FILTER (utm_source IS NOT NULL OR utm_campaign IS NOT NULL
-        OR array_length(tracking) > 0) FROM act_links""")[0]
-    clicks = dict(run_sql(con, "SELECT coalesce(method, 'unattributed'), count(*) FROM act_clicks GROUP BY 1"))
-    convs = dict(run_sql(con, "SELECT coalesce(method, 'unattributed'), count(*) FROM act_conversions GROUP BY 1"))
+        OR array_length(tracking) > 0) FROM {links_t}""")[0]
+    clicks = dict(run_sql(con, f"SELECT coalesce(method, 'unattributed'), count(*) FROM {clicks_t} GROUP BY 1"))
+    convs = dict(run_sql(con, f"SELECT coalesce(method, 'unattributed'), count(*) FROM {convs_t} GROUP BY 1"))
     n_clicks, n_conv = sum(clicks.values()), sum(convs.values())
-    per_post = con.sql("""
-        WITH c AS (SELECT post_key, count(*) AS clicks, count(DISTINCT visitor_key) AS visitors FROM act_clicks
+    per_post = con.sql(f"""
+        WITH c AS (SELECT post_key, count(*) AS clicks, count(DISTINCT visitor_key) AS visitors FROM {clicks_t}
                    WHERE post_key IS NOT NULL GROUP BY 1),
-        k AS (SELECT post_key, count(*) AS conversions, sum(coalesce(value, 0)) AS value FROM act_conversions
+        k AS (SELECT post_key, count(*) AS conversions, sum(coalesce(value, 0)) AS value FROM {convs_t}
               WHERE post_key IS NOT NULL GROUP BY 1),
         l AS (SELECT post_key, any_value(author_key) AS author_key, any_value(platform) AS platform,
                      min(created_at) AS created_at, any_value(utm_campaign) AS campaign,
-                     count(*) AS links FROM act_links GROUP BY 1)
+                     count(*) AS links FROM {links_t} GROUP BY 1)
         SELECT l.*, coalesce(c.clicks, 0)::BIGINT AS clicks, coalesce(c.visitors, 0)::BIGINT AS visitors,
                coalesce(k.conversions, 0)::BIGINT AS conversions, coalesce(k.value, 0)::DOUBLE AS value
         FROM l LEFT JOIN c USING (post_key) LEFT JOIN k USING (post_key)
@@ -117,9 +153,9 @@ def attribution(con: Any, owner_keys: list[str], lookback_days: int = LOOKBACK_D
         r["followers_at_post_time"] = None if f != f else int(f)
         r["ctr"] = r["clicks"] / f if f == f and f > 0 else None
         r["created_at"] = r["created_at"].isoformat() if r["created_at"] else None
-    camp = run_sql(con, """SELECT coalesce(utm_campaign, '(none)'), count(*), count(DISTINCT post_key)
-                           FROM act_clicks WHERE post_key IS NOT NULL GROUP BY 1""")
-    kc = dict(run_sql(con, """SELECT coalesce(utm_campaign, '(none)'), count(*) FROM act_conversions
+    camp = run_sql(con, f"""SELECT coalesce(utm_campaign, '(none)'), count(*), count(DISTINCT post_key)
+                           FROM {clicks_t} WHERE post_key IS NOT NULL GROUP BY 1""")
+    kc = dict(run_sql(con, f"""SELECT coalesce(utm_campaign, '(none)'), count(*) FROM {convs_t}
                               WHERE post_key IS NOT NULL GROUP BY 1"""))
     posts_by_camp: dict[str, list[dict[str, Any]]] = {}
     for r in rows:
@@ -135,6 +171,9 @@ def attribution(con: Any, owner_keys: list[str], lookback_days: int = LOOKBACK_D
     link_fol = sum(r["followers_at_post_time"] or 0 for r in rows)
     return {
         "lookback_days": lookback_days,
+        "window": None if start is None and end is None else {
+            "start": start.isoformat() if start is not None else None,
+            "end": end.isoformat() if end is not None else None},
         "links": int(n_links), "link_posts": int(n_link_posts), "shortened_links": int(n_short),
         "tagged_links": int(n_tracked),
         "shortener_note": "shortened links cannot be expanded offline: they match clicks only by UTM fields or "

@@ -29,8 +29,9 @@ DEFAULT = "default target (no config key yet)"
 
 def activate_figures(con: Any, owner_keys: list[str], start: Any, end: Any,
                      lookback_days: int = A.LOOKBACK_DAYS) -> dict[str, Any]:
-    """Every Activate figure (JSON-ready): attribution, funnel, experiments, what works."""
-    att = A.attribution(con, owner_keys, lookback_days)
+    """Every Activate figure (JSON-ready): attribution over W = [start, end] (clicks and conversions that
+    occurred in W, link posts created in W), the funnel of W, experiments, what works."""
+    att = A.attribution(con, owner_keys, lookback_days, start=start, end=end)
     fun = funnel(con, owner_keys, start, end, lookback_days, built=True)
     posts = owner_posts(con, owner_keys, kinds=("original", "quote", "reply"))
     exps = []
@@ -60,7 +61,9 @@ def highlights(ww: dict[str, Any]) -> list[dict[str, Any]]:
 def section(ctx: Any) -> dict[str, Any]:
     con, owners = ctx.store.con, list(ctx.owner_keys)
     if not owners:
-        return unavailable("no owner accounts in leads.toml")
+        from socialleads.workspace.workspace import no_owner_reason
+
+        return unavailable(no_owner_reason(ctx.config))
     n_posts = run_sql(con, f"SELECT count(*) FROM posts WHERE author_key IN ({A.owner_sql(owners)})")[0][0]
     if not n_posts:
         return unavailable("no posts of the owner accounts: import them first")
@@ -92,7 +95,7 @@ def section(ctx: Any) -> dict[str, Any]:
         undecided = sum(e["verdict"] == "too small to decide" for e in f["experiments"])
         checks.append(Check("experiments too small to decide", undecided, 0, "max",
                             f"{len(f['experiments'])} experiment(s); an A/A test is expected to read "
-                            "'no difference detected' or 'too small to decide'"))
+                            "'no difference detected' or 'too small to decide'", unit="count"))
     return graded(checks, window={"start": start.isoformat(), "end": end.isoformat()},
                   links=att["links"], link_posts=att["link_posts"], clicks=att["clicks"],
                   conversions=att["conversions"], attributed_click_share=att["attributed_click_share"],

@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from socialleads.cli.options import JsonOpt, WorkspaceOpt, user_errors
+from socialleads.cli.options import JsonOpt, WindowOpt, WorkspaceOpt, user_errors
 from socialleads.cli.output import console, print_json
 
 experiment_app = typer.Typer(help="Experiments: posts tagged with an experiment and a variant.", no_args_is_help=True)
@@ -38,7 +38,7 @@ def _by_method(counts: dict[str, int]) -> str:
 
 
 def activate_command(as_json: JsonOpt = False, lookback_days: LookbackOpt = 7,
-                     window_days: Annotated[int | None, typer.Option("--window-days", min=1)] = None,
+                     window_days: WindowOpt = None,
                      workspace: WorkspaceOpt = None) -> None:
     """The activation funnel and click/conversion attribution per campaign and per post."""
     from socialleads.activate.attribution import attribution
@@ -48,8 +48,9 @@ def activate_command(as_json: JsonOpt = False, lookback_days: LookbackOpt = 7,
 
     with user_errors(), open_workspace(workspace, read_only=True) as ws:
         con, owners = ws.store.con, ws.owner_keys()
-        att = attribution(con, owners, lookback_days)
         w = data_window(con, resolve_days(window_days, ws.config))
+        # the window's clicks, conversions and link posts, as the scorecard's Activate section counts them
+        att = attribution(con, owners, lookback_days, **({"start": w[0], "end": w[1]} if w else {}))
         fun = funnel(con, owners, *w, lookback_days=lookback_days, built=True) if w else None
     if as_json:
         print_json({"attribution": att, "funnel": fun})

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from socialleads.cli.options import JsonOpt, WorkspaceOpt, user_errors
+from socialleads.cli.options import JsonOpt, WorkspaceOpt, user_errors, workspace_writable
 from socialleads.cli.output import console, print_json
 from socialleads.errors import LeadsError
 
@@ -107,9 +107,10 @@ def coach_command(
     from socialleads.metrics.scorecard import build_scorecard
     from socialleads.workspace import open_workspace
 
-    with user_errors(), open_workspace(workspace) as ws:
+    writable = workspace_writable(workspace)   # read-only: the classes stored so far are used as they are
+    with user_errors(), open_workspace(workspace, read_only=not writable) as ws:
         owners = ws.owner_keys()
-        if owners:
+        if owners and writable:
             classify_posts(ws.store, ws.config, account_keys=owners)
         # the coach reads Dominate's first movers from the card; its other rules query the store
         card = build_scorecard(ws.store, owners, ws.config, sections={"dominate"}) if owners else None

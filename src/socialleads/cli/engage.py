@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 from rich.text import Text
 
-from socialleads.cli.options import JsonOpt, WorkspaceOpt, user_errors
+from socialleads.cli.options import JsonOpt, WindowOpt, WorkspaceOpt, user_errors
 from socialleads.cli.output import console, print_json
 
 
@@ -26,8 +26,7 @@ def _axis(row: dict[str, Any], axis: str) -> str:
 def who_command(
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Show the N accounts that matter most.")] = 20,
     as_json: JsonOpt = False,
-    window_days: Annotated[int | None, typer.Option("--window-days", min=1,
-                                                       help="Analysis window (default: leads.toml).")] = None,
+    window_days: WindowOpt = None,
     workspace: WorkspaceOpt = None,
     around_me: Annotated[bool, typer.Option("--around-me", help="Rank within the owner's neighbourhood "
                                             "(PageRank restarting at the accounts that interact with you).")]
@@ -123,10 +122,20 @@ def inbox_command(
                   Text((r.get("text") or "")[:90]))
     console.print(t)
     if stats:
+        from socialleads.cli.output import fmt_rate
+
+        def share(k: str) -> str:  # None = not available (the JSON says why), never 0
+            return "—" if stats.get(k) is None else fmt_rate(stats[k])
+        ratio = stats.get("conversation_ratio")
         console.print(
-            f"response rate {stats['response_rate'] or 0:.1%} · median {_hours(stats.get('median_response_hours'))} · "
+            f"response rate {share('response_rate')} · median {_hours(stats.get('median_response_hours'))} · "
             f"p90 {_hours(stats.get('p90_response_hours'))} · within SLA ({sla:g} h) "
-            f"{(stats.get('within_sla_share') or 0):.1%} · conversation ratio {(stats.get('conversation_ratio') or 0):.2f}")
+            f"{share('within_sla_share')} · conversation ratio {'—' if ratio is None else f'{ratio:.2f}'}")
+        missing = [k for k in ("response_rate", "within_sla_share", "conversation_ratio") if stats.get(k) is None]
+        for k in missing:
+            reason = (stats.get("unavailable") or {}).get(k)
+            console.print(Text(f"{k.replace('_', ' ')}: not available" + (f" ({reason})" if reason else "")),
+                          style="dim")
 
 
 def _window(ws: Any, window_days: int | None) -> tuple[Any, Any, int]:
@@ -174,8 +183,7 @@ def communities_command(
                                               help="Leiden resolution: higher → more, smaller communities.")] = 1.0,
     seed: Annotated[int, typer.Option("--seed", help="Random seed of Leiden (same seed, same communities).")] = 0,
     top: Annotated[int, typer.Option("--top", min=1, help="Top members and terms shown per community.")] = 5,
-    window_days: Annotated[int | None, typer.Option("--window-days", min=1,
-                                                       help="Analysis window (default: leads.toml).")] = None,
+    window_days: WindowOpt = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Communities around you: Leiden on the accounts that interact with you, with your reach into each."""
@@ -212,8 +220,7 @@ def person_command(
     platform: Annotated[str | None, typer.Option("--platform", "-p", help="Only accounts on this platform.")]
     = None,
     as_json: JsonOpt = False,
-    window_days: Annotated[int | None, typer.Option("--window-days", min=1,
-                                                       help="Window of the community (default: leads.toml).")] = None,
+    window_days: WindowOpt = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
     """One person and you: every interaction in time order, relationship strength, community, topics."""

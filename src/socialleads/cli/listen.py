@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from socialleads.cli.options import JsonOpt, WorkspaceOpt, user_errors
+from socialleads.cli.options import MAX_WINDOW_DAYS, JsonOpt, WorkspaceOpt, user_errors, workspace_writable
 from socialleads.cli.output import console, print_json
 
 monitor_app = typer.Typer(
@@ -50,7 +50,7 @@ def list_(as_json: JsonOpt = False, workspace: WorkspaceOpt = None) -> None:
     from socialleads.listen import count_matches, list_monitors
     from socialleads.workspace import open_workspace
 
-    with open_workspace(workspace) as ws:
+    with open_workspace(workspace, read_only=True) as ws:
         rows = [{**m, "matches": count_matches(ws.store, m["query"])} for m in list_monitors(ws.store)]
     if as_json:
         print_json(rows)
@@ -122,23 +122,32 @@ def mentions_command(
 
 def topics_command(
     refit: Annotated[bool, typer.Option("--refit", help="Fit again even if topics are stored.")] = False,
-    k: Annotated[int | None, typer.Option("--k", min=1, help="Number of topics (default ≈ √(sample/50)).")] = None,
-    period: Annotated[int, typer.Option("--period-days", min=1, help="Days per growth period.")] = 7,
+    k: Annotated[int | None, typer.Option("--k", min=1, max=500, help="Number of topics, at most 500 "
+                                          "(default ≈ √(sample/50)).")] = None,
+    period: Annotated[int, typer.Option("--period-days", min=1, max=MAX_WINDOW_DAYS,
+                                        help="Days per growth period.")] = 7,
     embeddings: Annotated[bool, typer.Option("--embeddings", help="Cluster MiniLM sentence embeddings "
                                              "(the `embeddings` extra; slow: thousands of posts).")] = False,
     as_json: JsonOpt = False,
     workspace: WorkspaceOpt = None,
 ) -> None:
-    """Topics of the stored posts: label, size, growth, net sentiment, and the outlier share."""
+    """Topics of the stored posts: label, size, growth, net sentiment, and the outlier share.
+
+    Fitting stores the topics; in a workspace you cannot write, the stored topics are shown as they are."""
+    from socialleads.errors import LeadsError
     from socialleads.listen.topics import assign_new, fit_topics, has_topics, minilm_embedder, topic_summary
     from socialleads.workspace import open_workspace
 
-    with user_errors(), open_workspace(workspace) as ws:
+    writable = workspace_writable(workspace)
+    with user_errors(), open_workspace(workspace, read_only=not writable) as ws:
         emb = minilm_embedder() if embeddings else None
         if refit or k is not None or embeddings or not has_topics(ws.store):
+            if not writable:
+                raise LeadsError(f"{ws.root}: the workspace is read-only, and fitting topics stores them "
+                                 "(run `leads topics` where you can write)")
             fitted = fit_topics(ws.store, k=k, embedder=emb, method="embeddings:all-MiniLM-L6-v2" if emb else None)
-        else:
-            fitted = {"new_posts": assign_new(ws.store)}
+        else:   # new posts get their topic (stored); a read-only workspace shows them as unassigned
+            fitted = {"new_posts": assign_new(ws.store) if writable else 0}
         summ = topic_summary(ws.store, period_days=period)
     if as_json:
         print_json({**summ, "fit": fitted})
@@ -176,7 +185,7 @@ def questions_command(
     from socialleads.listen.questions import hot_questions
     from socialleads.workspace import open_workspace
 
-    with user_errors(), open_workspace(workspace) as ws:
+    with user_errors(), open_workspace(workspace, read_only=True) as ws:
         out = hot_questions(ws.store, topic=topic, per_topic=per_topic, limit=limit, exclude=ws.owner_keys())
         if not out["available"]:
             raise LeadsError(out["reason"])

@@ -8,9 +8,10 @@ import sys
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from socialleads.cli.options import JsonOpt, WorkspaceOpt, user_errors
-from socialleads.cli.output import console, print_json
+from socialleads.cli.output import console, err_console, print_json
 
 alerts_app = typer.Typer(name="alerts", help="Spike alerts of the saved monitors: detect, log, deliver.",
                          no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
@@ -29,7 +30,10 @@ def alerts_check(
     as_json: JsonOpt = False,
     workspace: WorkspaceOpt = None,
 ) -> None:
-    """Detect spikes over the stored posts of the monitors and deliver the new alerts (and any pending)."""
+    """Detect spikes over the stored posts of the monitors and deliver the new alerts (and any pending).
+
+    Exit codes: 0 every alert was delivered; 4 some could not be delivered (they stay pending: running
+    the command again retries them)."""
     from socialleads.listen.alerts import check_alerts
     from socialleads.workspace import open_workspace
 
@@ -39,11 +43,21 @@ def alerts_check(
                            console=console)
     if as_json:
         print_json(res)
+        _fail_if_undelivered(res)
         return
     console.print(f"{len(res['new'])} new alert(s) over {len(res['monitors'])} monitor(s); "
                   f"{res['delivered']} delivered, {res['failed']} pending")
     for e in res["errors"]:
-        console.print(f"[yellow]not delivered:[/yellow] {e}", markup=True)
+        console.print(f"[yellow]not delivered:[/yellow] {escape(e)}", markup=True)
+    _fail_if_undelivered(res)
+
+
+def _fail_if_undelivered(res: dict) -> None:
+    if res.get("failed"):
+        err_console.print(f"error: {res['failed']} alert deliver{'y' if res['failed'] == 1 else 'ies'} failed "
+                          f"(still pending; run `leads alerts check` again to retry): "
+                          f"{(res.get('errors') or ['?'])[-1]}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(4)
 
 
 @alerts_app.command("list")
@@ -58,6 +72,10 @@ def alerts_list(
 
     with user_errors(), open_workspace(workspace, read_only=True) as ws:
         rows = logged_alerts(ws.store, monitor)
+        if monitor and not rows:   # a removed monitor's alerts are still listed; an unknown name is an error
+            from socialleads.listen.monitors import get_monitor
+
+            get_monitor(ws.store, monitor)
     if as_json:
         print_json(rows)
         return
@@ -80,6 +98,9 @@ def listen_command(
     to: ToOpt = None,
     max_events: Annotated[int | None, typer.Option("--max-events", min=1, help="Stop after N committed events.")] = None,
     duration: Annotated[float | None, typer.Option("--duration", min=0.0, help="Stop after S seconds.")] = None,
+    max_retries: Annotated[int, typer.Option("--max-retries", min=0, help="Give up (exit 4) after N failed "
+                                             "connection attempts in a row with nothing received (0: never).")]
+    = 10,
     batch: Annotated[int, typer.Option("--batch", min=1, help="At most N events per committed batch.")] = 20_000,
     batch_ms: Annotated[int, typer.Option("--batch-ms", min=1, help="Commit at least every MS milliseconds.")] = 200,
     no_alerts: Annotated[bool, typer.Option("--no-alerts", help="Store only; do not run monitors.")] = False,
@@ -87,14 +108,31 @@ def listen_command(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON line of stats per second.")] = False,
     workspace: WorkspaceOpt = None,
 ) -> None:
-    """Follow Bluesky Jetstream (or a Mastodon stream), store what arrives, run monitors and alerts live."""
-    from socialleads.listen.live import ListenConfig, listen
+    """Follow Bluesky Jetstream (or a Mastodon stream), store what arrives, run monitors and alerts live.
+
+    Each reconnection is said on stderr (unless --quiet). Exit codes: 0 done; 4 the server could not be
+    reached (--max-retries failed attempts in a row, or --duration ended without a connection): what
+    was received before is stored."""
+    from socialleads.listen.live import ListenConfig, ListenError, listen
     from socialleads.workspace import open_workspace
 
+    with user_errors():
+        if not mastodon:
+            given = [o for o, v in (("--hashtag", hashtag), ("--user", user), ("--local", local)) if v]
+            if given:
+                raise ListenError(f"{given[0]} is for a Mastodon stream: give --mastodon SERVER too "
+                                  "(without it, leads listen follows Bluesky Jetstream)")
+        elif collection or did:
+            raise ListenError(f"{'--collection' if collection else '--did'} is for Bluesky Jetstream, "
+                              "not with --mastodon")
     cfg = ListenConfig(url=url, collections=collection or [], dids=did or [], mastodon=mastodon, hashtag=hashtag,
                        user=user, local=local, token=token, max_events=max_events, duration=duration, batch=batch,
                        batch_ms=batch_ms, sinks=to or ([] if (as_json or quiet) else ["terminal"]),
-                       detect=not no_alerts)
+                       detect=not no_alerts, max_retries=max_retries or None)
+
+    def said(msg: str) -> None:
+        if not quiet:
+            err_console.print(f"listen: {msg}", markup=False, highlight=False, soft_wrap=True)
 
     def line(st: dict) -> None:
         sys.stdout.write(json.dumps(st) + "\n")
@@ -102,9 +140,9 @@ def listen_command(
 
     with user_errors(), open_workspace(workspace) as ws:
         if as_json:
-            final = listen(ws.store, cfg, on_stats=line)
+            final = listen(ws.store, cfg, on_stats=line, on_reconnect=said)
         elif quiet or not console.is_terminal:
-            final = listen(ws.store, cfg)
+            final = listen(ws.store, cfg, on_reconnect=said)
             print_json(final)
         else:
             from rich.live import Live
@@ -118,5 +156,6 @@ def listen_command(
                 return t
 
             with Live(console=console, refresh_per_second=4) as live:
-                final = listen(ws.store, cfg, on_stats=lambda st: live.update(view(st)), console=console)
+                final = listen(ws.store, cfg, on_stats=lambda st: live.update(view(st)), console=console,
+                               on_reconnect=said)
             console.print(view(final))

@@ -11,7 +11,17 @@ import typer
 from rich.markup import escape
 
 from socialleads import __version__
-from socialleads.cli.options import EngineOpt, JsonOpt, ParquetOpt, SparkMasterOpt, WorkspaceOpt
+from socialleads.cli.options import (
+    EngineOpt,
+    JsonOpt,
+    ParquetOpt,
+    SparkMasterOpt,
+    WindowOpt,
+    WorkspaceOpt,
+    ensure_folder,
+    nonempty_path,
+    user_errors,
+)
 from socialleads.cli.output import console, err_console, print_json, progress_bar, scorecard_tables
 from socialleads.errors import LeadsError
 
@@ -97,15 +107,19 @@ def _main(version: Annotated[bool, typer.Option("--version", callback=_version, 
 
 @app.command(rich_help_panel=DATA)
 def init(
-    directory: Annotated[Path | None, typer.Argument(help="Folder to create (default: the current folder).")] = None,
-    config: Annotated[Path | None, typer.Option("--config", help="Start from this leads.toml.")] = None,
+    directory: Annotated[Path | None, typer.Argument(help="Folder to create (default: the current folder).",
+                                                     parser=nonempty_path)] = None,
+    config: Annotated[Path | None, typer.Option("--config", help="Start from this leads.toml.",
+                                                parser=nonempty_path)] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing leads.toml.")] = False,
 ) -> None:
     """Create a workspace: a commented leads.toml and an empty leads.duckdb."""
     from socialleads.workspace import init_workspace
 
     target = directory or Path(os.environ.get("LEADS_WORKSPACE") or ".")
-    init_workspace(target, config_from=config, force=force)
+    with user_errors():
+        ensure_folder(target, "leads init")
+        init_workspace(target, config_from=config, force=force)
     console.print(f"Created workspace [bold]{target}[/bold]: edit {target / 'leads.toml'}, then `leads import`.")
 
 
@@ -115,7 +129,7 @@ def check(workspace: WorkspaceOpt = None) -> None:
     from socialleads.workspace import open_workspace
     from socialleads.workspace.workspace import resolve_account_keys
 
-    with open_workspace(workspace) as ws:
+    with open_workspace(workspace, read_only=True) as ws:
         c = ws.config
         console.print(f"[green]ok[/green] {ws.root / 'leads.toml'}: {len(c.owner)} owner account(s), "
                       f"{len(c.competitors)} competitor(s), {len(c.brand.principles)} principle(s); "
@@ -134,12 +148,13 @@ def check(workspace: WorkspaceOpt = None) -> None:
 
 @app.command("import", rich_help_panel=DATA)
 def import_(
-    path: Annotated[Path | None, typer.Argument(help="A file or a folder in a supported format.")] = None,
+    path: Annotated[Path | None, typer.Argument(help="A file or a folder in a supported format.",
+                                                parser=nonempty_path)] = None,
     fmt: Annotated[str | None, typer.Option("--format", help="Force a format (see --list-formats).")] = None,
     list_formats: Annotated[bool, typer.Option("--list-formats", help="List the formats and exit.")] = False,
     to_parquet: Annotated[Path | None, typer.Option("--to-parquet", help="Import straight into this Parquet "
                           "dataset (what --engine spark reads) instead of the workspace: new records are "
-                          "appended as new files; no workspace needed.")] = None,
+                          "appended as new files; no workspace needed.", parser=nonempty_path)] = None,
     as_json: JsonOpt = False,
     workspace: WorkspaceOpt = None,
 ) -> None:
@@ -199,6 +214,8 @@ def import_(
 def _import_to_parquet(path: Path, root: Path, fmt: str | None, as_json: bool) -> None:
     from socialleads.engine.dataset_import import import_to_dataset
 
+    with user_errors():
+        ensure_folder(root, "--to-parquet")
     with progress_bar(f"import {path.name}", unit="bytes", quiet=as_json) as update:
         out = import_to_dataset(path, root, fmt=fmt, progress=update)
     if as_json:
@@ -226,14 +243,14 @@ def _import_to_parquet(path: Path, root: Path, fmt: str | None, as_json: bool) -
 
 @app.command(rich_help_panel=DATA)
 def quarantine(
-    limit: Annotated[int, typer.Option("--limit", "-n", help="Show at most N records.")] = 20,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=0, help="Show at most N records.")] = 20,
     as_json: JsonOpt = False,
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Show rejected input: file, place and reason."""
     from socialleads.workspace import open_workspace
 
-    with open_workspace(workspace) as ws:
+    with open_workspace(workspace, read_only=True) as ws:
         rows = ws.store.con.execute(
             "SELECT file, line, place, record_type, reason, raw FROM quarantine "
             "ORDER BY quarantined_at DESC, file, line LIMIT ?", [limit]).fetchall()
@@ -257,7 +274,7 @@ def status(as_json: JsonOpt = False, workspace: WorkspaceOpt = None) -> None:
     """Counts per table and the last imports."""
     from socialleads.workspace import open_workspace
 
-    with open_workspace(workspace) as ws:
+    with open_workspace(workspace, read_only=True) as ws:
         counts = ws.store.counts()
         runs = ws.store.con.execute(
             "SELECT run_id, source, started_at, finished_at, status, rejects FROM ingest_runs "
@@ -278,20 +295,27 @@ def status(as_json: JsonOpt = False, workspace: WorkspaceOpt = None) -> None:
 
 @app.command(rich_help_panel=DATA)
 def simulate(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the world into.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the world into.", parser=nonempty_path)],
     posts: Annotated[int, typer.Option("--posts", "-n", min=100, help="Number of posts to simulate.")] = 10_000,
-    seed: Annotated[int, typer.Option("--seed", "-s", help="Random seed (same seed, same files).")] = 0,
+    seed: Annotated[int, typer.Option("--seed", "-s", min=0, help="Random seed (same seed, same files).")] = 0,
     days: Annotated[int, typer.Option("--days", min=35, help="Length of the simulated period.")] = 365,
     fmt: Annotated[str, typer.Option("--format", help="File format of the records: jsonl or parquet.")] = "jsonl",
+    force: Annotated[bool, typer.Option("--force", help="Write into a folder that holds a workspace (its "
+                                        "leads.toml is replaced by the simulated brand's).")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Write a synthetic social world in the generic format, with truth.json (the ground truth)."""
+    from socialleads.simulate import refuse_workspace
     from socialleads.simulate import simulate as run_simulation
 
     if fmt not in ("jsonl", "parquet"):
         raise typer.BadParameter(f"{fmt!r}: expected jsonl or parquet", param_hint="--format")
-    with progress_bar("simulate", quiet=as_json) as update:
-        truth = run_simulation(out, posts=posts, seed=seed, days=days, progress=update, fmt=fmt)
+    with user_errors():
+        if not force:
+            refuse_workspace(out)   # before the progress bar: a refusal is one line
+        ensure_folder(out, "--out")
+        with progress_bar("simulate", quiet=as_json) as update:
+            truth = run_simulation(out, posts=posts, seed=seed, days=days, progress=update, fmt=fmt, force=force)
     if as_json:
         print_json({"out": str(out), "posts": posts, "seed": seed, "truth": str(out / "truth.json"),
                     "followers_end": truth.get("followers_end"), "passive_share": truth.get("passive_share")})
@@ -361,8 +385,7 @@ def enrich_(
 @app.command(rich_help_panel=REPORTS)
 def scorecard(
     as_json: JsonOpt = False,
-    window_days: Annotated[int | None, typer.Option("--window-days", min=1,
-                                                       help="Analysis window (default: leads.toml).")] = None,
+    window_days: WindowOpt = None,
     workspace: WorkspaceOpt = None,
     engine: EngineOpt = None,
     spark_master: SparkMasterOpt = None,
@@ -384,11 +407,12 @@ def scorecard(
 
 @app.command(rich_help_panel=REPORTS)
 def report(
-    output: Annotated[Path, typer.Option("--output", "-o", help="The HTML file to write.")] = Path("report.html"),
-    window_days: Annotated[int | None, typer.Option("--window-days", min=1)] = None,
+    output: Annotated[Path, typer.Option("--output", "-o", help="The HTML file to write.",
+                                         parser=nonempty_path)] = Path("report.html"),
+    window_days: WindowOpt = None,
     workspace: WorkspaceOpt = None,
     pdf: Annotated[Path | None, typer.Option("--pdf", help="Also print the report to this PDF file "
-                                             "(needs a Chromium browser).")] = None,
+                                             "(needs a Chromium browser).", parser=nonempty_path)] = None,
     engine: EngineOpt = None,
     spark_master: SparkMasterOpt = None,
     parquet: ParquetOpt = None,
@@ -399,6 +423,11 @@ def report(
     from socialleads.workspace import open_workspace
 
     report_path(output)
+    if output.suffix.lower() == ".pdf":
+        raise LeadsError(f"--output {output}: the report is HTML; give --output a .html name and use "
+                         f"--pdf {output} for the PDF")
+    if pdf is not None and pdf.resolve() == output.resolve():
+        raise LeadsError(f"--pdf {pdf}: the same file as --output; give the PDF its own name")
     with open_workspace(workspace, read_only=True) as ws:
         both = scorecard_on(ws, engine, master=spark_master, parquet=parquet, window_days=window_days, series=True)
     path = save_report(both, output)
@@ -411,13 +440,16 @@ def report(
 
 @app.command(rich_help_panel=DATA)
 def demo(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the demo world and workspace.")] = Path("demo-out"),
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the demo world and workspace.",
+                                      parser=nonempty_path)] = Path("demo-out"),
     posts: Annotated[int, typer.Option("--posts", "-n", min=1000, help="Posts to simulate.")] = 200_000,
-    seed: Annotated[int, typer.Option("--seed", "-s")] = 7,
+    seed: Annotated[int, typer.Option("--seed", "-s", min=0)] = 7,
 ) -> None:
     """Simulate a world, import it into a fresh workspace, print the scorecard, write report.html."""
     from socialleads.demo import run_demo
 
+    with user_errors():
+        ensure_folder(out, "--out")
     result = run_demo(out, posts=posts, seed=seed, progress=progress_bar)
     for t in scorecard_tables(result.scorecard, result.name):
         console.print(t)

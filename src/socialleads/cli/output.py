@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -72,10 +73,17 @@ def fmt_signed(v: int | float) -> str:
 
 
 def fmt_rate(v: float, signed: bool = False) -> str:
-    """0.1234 → '12.3%' (one decimal); `signed` adds + / −."""
-    s = f"{abs(v):.1%}" if signed else f"{v:.1%}"
+    """0.1234 → '12.3%' (one decimal); below 1 % two significant digits, so a small measured share does not
+    read as zero (0.000241 → '0.024%', 0.00328 → '0.33%'); 0 → '0.0%'. `signed` adds + / −."""
+    pct = abs(v) * 100
+    if 0 < pct < 1:
+        s = f"{pct:.{1 - math.floor(math.log10(pct))}f}%"
+    else:
+        s = f"{pct:.1f}%"
     if signed:
         s = ("+" if v > 0 else "−" if v < 0 else "") + s
+    elif v < 0:
+        s = "-" + s
     return s
 
 
@@ -366,6 +374,9 @@ def evidence_table(label: str, section: dict[str, Any]) -> Table | None:
         unit = c.get("unit") or "share"
         target = "" if c.get("target") is None else f"{op} {fmt_check_value(c.get('target'), unit)}"
         value = NOT_AVAILABLE if c.get("value") is None else fmt_check_value(c.get("value"), unit)
+        if unit == "flag":   # a yes/no check (1 = yes): value and target read yes / no
+            target = "" if c.get("target") is None else fmt_check_value(bool(c.get("target")), unit)
+            value = NOT_AVAILABLE if c.get("value") is None else fmt_check_value(bool(c.get("value")), unit)
         t.add_row(mark, escape(str(c.get("metric"))), value, target, escape(str(c.get("note") or "")))
     return t
 

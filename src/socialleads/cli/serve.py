@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from socialleads.cli.options import JsonOpt, WorkspaceOpt, user_errors
+from socialleads.cli.options import JsonOpt, WindowOpt, WorkspaceOpt, ensure_folder, nonempty_path, user_errors
 from socialleads.cli.output import console, err_console, print_json
 from socialleads.errors import LeadsError
 
@@ -22,8 +22,7 @@ def serve_command(
     = None,
     generate_token: Annotated[bool, typer.Option("--generate-token",
                                                  help="Make a random token and print it once.")] = False,
-    window_days: Annotated[int | None, typer.Option("--window-days", min=1,
-                                                       help="Analysis window (default: leads.toml).")] = None,
+    window_days: WindowOpt = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
     """The web dashboard: the LEADS scorecard, a page per stage, the inbox, people, a live view (read-only)."""
@@ -51,9 +50,11 @@ def serve_command(
 def export_command(
     table: Annotated[str | None, typer.Argument(help="A dashboard table (see --list), or 'all'.")] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="csv or parquet.")] = "csv",
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write into.")] = Path("export"),
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write into.",
+                                      parser=nonempty_path)] = Path("export"),
     parquet: Annotated[Path | None, typer.Option("--parquet", help="Write the store's own tables as Parquet "
-                                                 "into this folder (partitioned by platform).")] = None,
+                                                 "into this folder (partitioned by platform).",
+                                                 parser=nonempty_path)] = None,
     monitor: Annotated[str | None, typer.Option("--monitor", help="For the mentions table.")] = None,
     handle: Annotated[str | None, typer.Option("--handle", help="For the person table.")] = None,
     list_tables: Annotated[bool, typer.Option("--list", help="List the tables and exit.")] = False,
@@ -63,6 +64,7 @@ def export_command(
     """Export the dashboard's tables as CSV or Parquet, or the whole store as partitioned Parquet."""
     from socialleads.serve.data import Dashboard
     from socialleads.serve.tables import (
+        FORMATS,
         export_tables,
         table_names,
         table_rows,
@@ -79,8 +81,12 @@ def export_command(
         if parquet is not None:
             from socialleads.engine.parquet import write_dataset
 
+            ensure_folder(parquet, "--parquet")
             with d.open() as ws:
-                manifest = write_dataset(ws.store, parquet)
+                try:
+                    manifest = write_dataset(ws.store, parquet)
+                except OSError as exc:
+                    raise LeadsError(f"--parquet {parquet}: cannot write ({exc.strerror or exc})") from None
             if as_json:
                 print_json(manifest)
             else:
@@ -89,14 +95,21 @@ def export_command(
             return
         if table is None:
             raise LeadsError("leads export: give a TABLE (or 'all', or --parquet DIR, or --list)")
-        if table in ("mentions", "person"):
-            params = {"monitor": monitor} if table == "mentions" else {"handle": handle}
-            out.mkdir(parents=True, exist_ok=True)
-            path = out / f"{table}.{fmt}"
-            path.write_bytes(to_bytes(to_arrow(table_rows(d, table, **params)), fmt))
-            paths = [path]
-        else:
-            paths = export_tables(d, "all" if table == "all" else [table], fmt, out)
+        if fmt not in FORMATS:
+            raise LeadsError(f"--format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
+        try:
+            if table in ("mentions", "person"):
+                params = {"monitor": monitor} if table == "mentions" else {"handle": handle}
+                data = to_bytes(to_arrow(table_rows(d, table, **params)), fmt)
+                path = ensure_folder(out, "--out") / f"{table}.{fmt}"
+                path.write_bytes(data)
+                paths = [path]
+            else:
+                ensure_folder(out, "--out")
+                paths = export_tables(d, "all" if table == "all" else [table], fmt, out)
+        except OSError as exc:
+            where = exc.filename or out
+            raise LeadsError(f"--out {out}: cannot write {where} ({exc.strerror or exc})") from None
     if as_json:
         print_json([str(p) for p in paths])
     else:

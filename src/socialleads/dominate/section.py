@@ -38,6 +38,10 @@ def dominate_report(ctx: StageContext) -> dict[str, Any]:
 def section(ctx: StageContext) -> dict[str, Any]:
     if ctx.window is None:
         return unavailable("no timestamped posts or interactions in the workspace")
+    if not ctx.owner_keys:
+        from socialleads.workspace.workspace import no_owner_reason
+
+        return unavailable(no_owner_reason(ctx.config))
     try:
         rep = ctx.cached("dominate", lambda: dominate_report(ctx))
     except DominateError as exc:
@@ -69,7 +73,7 @@ def section(ctx: StageContext) -> dict[str, Any]:
     fg = g["followers"]
     if isinstance(fg, dict) and "on_track" in fg:
         checks.append(Check("follower goal on track", 1.0 if fg["on_track"] else 0.0, 1.0, "min",
-                            f"{fg.get('followers')} of {fg.get('target')} followers"))
+                            f"{fg.get('followers')} of {fg.get('target')} followers", unit="flag"))
     return graded(checks, kinds=list(KINDS), **rep)
 
 

@@ -83,7 +83,9 @@ def _owners(owner_keys: Sequence[str]) -> list[str]:
         raise EngageError("owner_keys: expected a list of account keys, got a single string")
     keys = [k for k in dict.fromkeys(owner_keys) if k]
     if not keys:
-        raise EngageError("no owner account: declare [owner] in leads.toml (or flag an account is_owner)")
+        # Workspace.owner_keys() says why it is empty (none declared, or declared but not imported yet)
+        raise EngageError(getattr(owner_keys, "reason", None)
+                          or "no owner account: declare [owner] in leads.toml (or flag an account is_owner)")
     return keys
 
 

@@ -152,7 +152,9 @@ def section(ctx: StageContext) -> dict[str, Any]:
     if ctx.window is None:
         return unavailable("no timestamped posts or interactions in the workspace")
     if not ctx.owner_keys:
-        return unavailable("no owner accounts: declare [[owner.accounts]] in leads.toml")
+        from socialleads.workspace.workspace import no_owner_reason
+
+        return unavailable(no_owner_reason(ctx.config))
     goals = getattr(ctx.config, "goals", None)
     sla = float(getattr(goals, "response_sla_hours", None) or 24.0)
     conv_goal = getattr(goals, "conversation_ratio", None)

@@ -30,6 +30,9 @@ was committed is found in the ``alerts`` log after a restart and not sent again.
 no cursor (live only; CONNECTORS.md §2.4).
 
 Reconnect: exponential backoff with full jitter (0.5 s doubling to 30 s), reset after a frame arrives.
+Each reconnection is reported (``on_reconnect``: the server and why); after ``max_retries`` failed
+attempts in a row with nothing received the listener gives up (ListenConnectError, exit 4), and a
+``duration`` that ends without ever connecting is the same error.
 Alerts are delivered from a separate thread and connection (a slow webhook never stalls ingestion).
 """
 
@@ -80,12 +83,19 @@ LOOKBACK_US = 1_000_000
 RECENT = 256           # frames whose time_us the reader takes as the resume point after a drop
 BACKOFF_START, BACKOFF_MAX = 0.5, 30.0
 MAX_FRAME = 4 << 20
+MAX_RETRIES = 10        # failed connection attempts in a row (nothing received) before giving up
 COUNT_SPAN = dt.timedelta(days=30)     # posts older than this (by the stream's clock) are stored, not counted
 FUTURE_SLACK = dt.timedelta(minutes=10)
 
 
 class ListenError(LeadsError):
     """Bad options for `leads listen` (a bad URL, a missing token)."""
+
+
+class ListenConnectError(ListenError):
+    """The stream's server could not be reached (or refused the stream): what was received is stored."""
+
+    exit_code = 4
 
 
 # --------------------------------------------------------------------------------------- conversion
@@ -328,6 +338,8 @@ class Pipeline:
         self._deliver_stop = False
         self._deliverer: threading.Thread | None = None
         self.on_alert: Callable[[dict[str, Any]], None] | None = None
+        self.on_reconnect: Callable[[str], None] | None = None   # told each reconnection and why
+        self.connected = False          # a connection to the server was opened at least once
         self.timings: dict[str, float] = {"convert": 0.0, "detect": 0.0, "store": 0.0}
         self.sql_map_min = SQL_MAP_MIN if sql_map else None   # batches at least this big are mapped in SQL
         self._frames = LiveFrames(self._det.con)
@@ -700,12 +712,30 @@ def backoff_delays(start: float = BACKOFF_START, cap: float = BACKOFF_MAX,
         n += 1
 
 
+def _server(url: str) -> str:
+    parts = urllib.parse.urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.netloc else url
+
+
+def _before_retry(pipeline: Pipeline, url: str, failures: int, max_retries: int | None, delay: float) -> None:
+    """After a connection attempt ended: give up (ListenConnectError) when ``failures`` attempts in a row
+    received nothing and that is more than ``max_retries``; else tell ``on_reconnect`` why and when."""
+    why = pipeline.stats.last_error or "the server closed the connection"
+    if max_retries and failures > max_retries:
+        raise ListenConnectError(f"{_server(url)}: no stream after {failures} connection attempts in a row "
+                                 f"({why}); giving up (see --max-retries)")
+    if pipeline.on_reconnect is not None:
+        count = f" (retry {failures} of {max_retries})" if max_retries and failures else ""
+        pipeline.on_reconnect(f"{_server(url)}: {why}; reconnecting in {delay:.1f} s{count}")
+
+
 async def _jetstream_reader(url: str, collections: list[str], dids: list[str], pipeline: Pipeline,
                             queue: asyncio.Queue, stop: asyncio.Event, lookback_us: int,
-                            backoff: tuple[float, float]) -> None:
+                            backoff: tuple[float, float], max_retries: int | None = None) -> None:
     import websockets
 
     delays = backoff_delays(*backoff)
+    failures = 0    # attempts in a row that received nothing
     last_tus: int | None = None
     # the resume point is read from the last frames received when the connection ends (not from every
     # frame: the reader is the pipeline's busiest thread at high rates); Jetstream's order is only rough,
@@ -719,10 +749,11 @@ async def _jetstream_reader(url: str, collections: list[str], dids: list[str], p
         base = last_tus if last_tus is not None else pipeline.cursor
         cursor = max(0, base - lookback_us) if base is not None else None
         target = jetstream_url(url, collections, dids, cursor)
+        fresh = True
         try:
             async with websockets.connect(target, max_size=MAX_FRAME, open_timeout=10, ping_interval=20,
                                           ping_timeout=20, close_timeout=2) as ws:
-                fresh = True
+                pipeline.connected = True
                 async for msg in ws:
                     text = msg if isinstance(msg, str) else msg.decode("utf-8", "replace")
                     pipeline.stats.received += 1
@@ -742,9 +773,12 @@ async def _jetstream_reader(url: str, collections: list[str], dids: list[str], p
             log.info("jetstream connection lost: %s", pipeline.stats.last_error)
         if stop.is_set():
             return
+        failures = failures + 1 if fresh else 0
+        delay = next(delays)
+        _before_retry(pipeline, url, failures, max_retries, delay)
         pipeline.stats.reconnects += 1
         with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(stop.wait(), next(delays))
+            await asyncio.wait_for(stop.wait(), delay)
 
 
 _TIME_US = re.compile(r'"time_us":\s*(-?\d+)')
@@ -757,15 +791,17 @@ def _peek_time_us(text: str) -> int | None:
 
 
 async def _sse_reader(url: str, token: str | None, pipeline: Pipeline, queue: asyncio.Queue,
-                      stop: asyncio.Event, backoff: tuple[float, float]) -> None:
+                      stop: asyncio.Event, backoff: tuple[float, float], max_retries: int | None = None) -> None:
     """Mastodon SSE: `event:` / `data:` lines, blank line ends an event, `:` lines are heartbeats."""
     import httpx
 
     delays = backoff_delays(*backoff)
+    failures = 0    # attempts in a row that received nothing
     headers = {"Accept": "text/event-stream", "User-Agent": "socialleads"}
     if token:
         headers["Authorization"] = f"Bearer {token}"
     while not stop.is_set():
+        got = False
         try:
             async with httpx.AsyncClient(timeout=httpx.Timeout(10.0, read=90.0)) as client, \
                     client.stream("GET", url, headers=headers) as resp:
@@ -774,6 +810,7 @@ async def _sse_reader(url: str, token: str | None, pipeline: Pipeline, queue: as
                 elif resp.status_code != 200:
                     pipeline.stats.last_error = f"HTTP {resp.status_code}"
                 else:
+                    pipeline.connected = True
                     event, data = None, []
                     async for line in resp.aiter_lines():
                         if line.startswith(":"):
@@ -783,7 +820,7 @@ async def _sse_reader(url: str, token: str | None, pipeline: Pipeline, queue: as
                                 text = json.dumps({"event": event or "message", "payload": "\n".join(data)})
                                 pipeline.stats.received += 1
                                 await queue.put((text, time.time()))
-                                delays = backoff_delays(*backoff)
+                                delays, got = backoff_delays(*backoff), True
                             event, data = None, []
                             if stop.is_set():
                                 return
@@ -800,9 +837,12 @@ async def _sse_reader(url: str, token: str | None, pipeline: Pipeline, queue: as
             pipeline.stats.last_error = f"{type(exc).__name__}: {str(exc)[:200]}"
         if stop.is_set():
             return
+        failures = 0 if got else failures + 1
+        delay = next(delays)
+        _before_retry(pipeline, url, failures, max_retries, delay)
         pipeline.stats.reconnects += 1
         with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(stop.wait(), next(delays))
+            await asyncio.wait_for(stop.wait(), delay)
 
 
 def mastodon_stream_url(base: str, hashtag: str | None = None, user: bool = False, local: bool = False) -> str:
@@ -841,14 +881,19 @@ class ListenConfig:
     cooldown: int = 6
     min_count: int = 0
     backoff: tuple[float, float] = (BACKOFF_START, BACKOFF_MAX)
+    max_retries: int | None = MAX_RETRIES   # failed attempts in a row before giving up (None or 0: never)
     stats_every: float = 1.0
     sql_map: bool = False       # map Jetstream frames in SQL (LiveFrames) instead of the Python mapper
 
 
 def listen(store: Store, cfg: ListenConfig, *, on_stats: Callable[[dict[str, Any]], None] | None = None,
-           console: Any = None) -> dict[str, Any]:
+           console: Any = None, on_reconnect: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Follow the configured stream until ``max_events`` are committed, ``duration`` seconds pass, or
-    Ctrl-C; returns the final stats. ``on_stats`` gets the stats about every ``stats_every`` seconds."""
+    Ctrl-C; returns the final stats. ``on_stats`` gets the stats about every ``stats_every`` seconds,
+    ``on_reconnect`` a line for each reconnection (the server and why).
+
+    Raises ListenConnectError (exit 4) after ``max_retries`` failed connection attempts in a row, or when
+    ``duration`` ends without a connection ever opened; what was received before is stored."""
     if cfg.batch < 1 or cfg.batch_ms < 1:
         raise ListenError("--batch and --batch-ms must be >= 1")
     if cfg.mastodon:
@@ -860,13 +905,18 @@ def listen(store: Store, cfg: ListenConfig, *, on_stats: Callable[[dict[str, Any
         stream, platform = stream_id("jetstream", cfg.url, cfg.collections, cfg.dids), B.PLATFORM
     pipe = Pipeline(store, stream, platform, sinks=cfg.sinks, detect=cfg.detect, k=cfg.k, alpha=cfg.alpha,
                     cooldown=cfg.cooldown, min_count=cfg.min_count, console=console, sql_map=cfg.sql_map)
+    pipe.on_reconnect = on_reconnect
+    interrupted = False
     try:
         pipe.start_delivery()
         asyncio.run(_run(pipe, cfg, url, on_stats))
     except KeyboardInterrupt:
-        pass
+        interrupted = True
     finally:
         pipe.close()
+    if not interrupted and not pipe.connected and not pipe.stats.received:
+        raise ListenConnectError(f"{_server(url)}: never connected in {cfg.duration:g} s "
+                                 f"({pipe.stats.last_error or 'no answer'})")
     return {**pipe.stats.to_json(), "timings_s": {k: round(v, 3) for k, v in pipe.timings.items()}}
 
 
@@ -901,10 +951,11 @@ async def _run(pipe: Pipeline, cfg: ListenConfig, url: str, on_stats: Callable[[
     frames_q: asyncio.Queue = asyncio.Queue(maxsize=max(10_000, cfg.batch * 20))
     stop = asyncio.Event()
     if cfg.mastodon:
-        reader = asyncio.create_task(_sse_reader(url, cfg.token, pipe, frames_q, stop, cfg.backoff))
+        reader = asyncio.create_task(_sse_reader(url, cfg.token, pipe, frames_q, stop, cfg.backoff,
+                                                 cfg.max_retries))
     else:
         reader = asyncio.create_task(_jetstream_reader(url, cfg.collections, cfg.dids, pipe, frames_q, stop,
-                                                       cfg.lookback_us, cfg.backoff))
+                                                       cfg.lookback_us, cfg.backoff, cfg.max_retries))
     store_q: queue.Queue = queue.Queue(maxsize=STORE_BACKLOG)
     errors: list[BaseException] = []
     committer = threading.Thread(target=_committer, args=(pipe, store_q, errors), name="leads-listen-commit",
@@ -957,9 +1008,12 @@ async def _run(pipe: Pipeline, cfg: ListenConfig, url: str, on_stats: Callable[[
         await asyncio.to_thread(committer.join)
     if errors:
         raise errors[0]
+    gave_up = reader.exception() if reader.done() and not reader.cancelled() else None
+    if isinstance(gave_up, ListenError):   # the reader could not connect: what came is stored
+        raise gave_up
     if on_stats:
         on_stats(pipe.stats.to_json())
 
 
-__all__ = ["JETSTREAM_URL", "ListenConfig", "ListenError", "Batch", "Pipeline", "Stats", "backoff_delays", "jetstream_records",
+__all__ = ["JETSTREAM_URL", "ListenConfig", "ListenConnectError", "ListenError", "Batch", "Pipeline", "Stats", "backoff_delays", "jetstream_records",
            "jetstream_url", "listen", "mastodon_event", "mastodon_status_records", "mastodon_stream_url", "stream_id"]

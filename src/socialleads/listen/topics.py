@@ -261,6 +261,9 @@ def topicality(doc: np.ndarray, tok: pa.Array, is_tag: pa.Array, counts: sp.csr_
     return w
 
 
+MAX_K = 500   # the most topics: a cluster under 0.2 % of the sample becomes outliers (and k-means slows with k)
+
+
 def default_k(n: int) -> int:
     """≈ √(n / 50), clamped to 2..40 (20 000 sampled posts → 20 topics)."""
     return int(min(40, max(2, round((n / 50) ** 0.5))))
@@ -332,8 +335,9 @@ def fit_model(texts: Sequence[str] | pa.Array, *, k: int | None = None, seed: in
     n = len(arr)
     if n < 2:
         raise TopicError(f"topics need at least 2 posts with text (got {n})")
-    if k is not None and (not isinstance(k, int) or isinstance(k, bool) or k < 1):
-        raise TopicError(f"k must be a whole number >= 1 (got {k!r})")
+    if k is not None and (not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= MAX_K):
+        raise TopicError(f"k must be a whole number between 1 and {MAX_K} (got {k!r}): clusters under 0.2 % of "
+                         "the sample are outliers, so more topics cannot be found")
     kk = min(k or default_k(n), n)
     doc, tok, is_tag = tokens(arr)
     mdf = min_df if min_df is not None else (2 if n < 20_000 else 5)
@@ -530,6 +534,8 @@ def fit_topics(store: Any, *, k: int | None = None, sample: int = DEFAULT_SAMPLE
     for name, val, lo in (("sample", sample, 2), ("batch", batch, 1)):
         if not isinstance(val, int) or isinstance(val, bool) or val < lo:
             raise TopicError(f"{name} must be a whole number >= {lo} (got {val!r})")
+    if k is not None and (not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= MAX_K):
+        raise TopicError(f"k must be a whole number between 1 and {MAX_K} (got {k!r})")
     con = store.con
     if not _has_tables(con):
         raise TopicError("this workspace has no topics table: open it read-write once to migrate it")

@@ -24,6 +24,10 @@ OUT_OF_CHARACTER_MAX = 0.05
 def section(ctx: StageContext) -> dict[str, Any]:
     if ctx.window is None:
         return unavailable("no timestamped posts or interactions in the workspace")
+    if not ctx.owner_keys:
+        from socialleads.workspace.workspace import no_owner_reason
+
+        return unavailable(no_owner_reason(ctx.config))
     try:
         rep = ctx.cached("mandate", lambda: mandate_report(ctx.store, ctx.owner_keys, ctx.config.brand,
                                                            ctx.window.start, ctx.window.end))
@@ -41,7 +45,7 @@ def section(ctx: StageContext) -> dict[str, Any]:
         ok = None if r["high"] is None else (1.0 if r["high"] >= 0 else 0.0)
         checks.append(Check("on-mandate response (engagers per post, on − other)", ok, 1.0, "min",
                             "met unless the 95% interval of the difference is entirely below 0"
-                            if ok is not None else "too few posts to compare"))
+                            if ok is not None else "too few posts to compare", unit="flag"))
     else:
         checks.append(Check("on-mandate share", None, ON_MANDATE_TARGET, "min",
                             rep["unavailable"].get("alignment", "")))

@@ -29,7 +29,8 @@ from socialleads.metrics.window import Window, naive
 from socialleads.store.db import has_table
 
 RUN_ENRICH = "not available: no text signals yet (run `leads enrich`)"
-NO_OWNER = "not available: no owner accounts are configured"
+NO_OWNER = ("not available: no owner account (leads.toml declares none, or the declared accounts are not "
+            "in the store yet: import their data)")
 NO_WINDOW = "not available: the store has no timestamped posts or interactions yet (import some data)"
 KEYS = ("mentions", "scored_mentions", "unscored_mentions", "sentiment_counts", "negative_share",
         "neutral_share", "positive_share", "net_sentiment", "questions", "question_share", "spike_alerts")
@@ -112,7 +113,7 @@ def listen_summary(store: Any, owner_keys: list[str], window: Window | None, *, 
         # no mention of O in W is no evidence of a calm: the check counts only where there is something to watch
         Check("negative-mention spikes in W", None if alerts is None or not out.get("mentions") else len(alerts), 0,
               "max", "METRICS §1 spike rule on the hourly negative mentions" if out.get("mentions") else
-              "no mention of O in W to watch"),
+              "no mention of O in W to watch", unit="count"),
     ]
     out["grade"] = grade(checks)
     out["evidence"] = [c.to_json() for c in checks]

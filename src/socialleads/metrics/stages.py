@@ -82,7 +82,9 @@ class Check:
     target: Any
     direction: str = "min"
     note: str = ""
-    unit: str = "share"      # how value and target read: share (shown as %), number, hours or count
+    # how value and target read: share (shown as %), number, hours, count, or flag (a yes/no check:
+    # value 1.0 = yes, 0.0 = no, shown as yes / no)
+    unit: str = "share"
 
     @property
     def met(self) -> bool | None:

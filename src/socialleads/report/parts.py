@@ -101,6 +101,9 @@ def grade_block(section: dict[str, Any]) -> str:
         unit = c.get("unit") or "share"
         target = "" if c.get("target") is None else f"{op} {fmt_check_value(c.get('target'), unit)}"
         value = "n/a" if c.get("value") is None else fmt_check_value(c.get("value"), unit)
+        if unit == "flag":   # a yes/no check (1 = yes): value and target read yes / no
+            target = "" if c.get("target") is None else fmt_check_value(bool(c.get("target")), unit)
+            value = "n/a" if c.get("value") is None else fmt_check_value(bool(c.get("value")), unit)
         rows.append({"met": mark, "metric": c.get("metric"), "value": value, "target": target,
                      "note": c.get("note") or ""})
     evidence = table([("met", ""), ("metric", "metric"), ("value", "value"), ("target", "target"),

@@ -39,6 +39,8 @@ def html_to_pdf(html_path: Path | str, pdf_path: Path | str, *, timeout: float =
         raise PdfError("--pdf needs a Chromium browser: install it (Debian: apt-get install chromium) or set "
                        "LEADS_CHROMIUM to its path")
     src, out = Path(html_path).resolve(), Path(pdf_path).resolve()
+    if src.suffix.lower() not in (".html", ".htm"):   # Chromium opens a file by its name: x.pdf as a PDF (blank)
+        raise PdfError(f"{html_path}: the HTML to print must be named .html (Chromium reads a file by its suffix)")
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="leads-chromium-") as profile:
         cmd = [browser, *FLAGS, f"--user-data-dir={profile}", f"--print-to-pdf={out}", src.as_uri()]

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from socialleads.errors import LeadsError
 from socialleads.simulate import owner as ow
 from socialleads.simulate.artifacts import write_accounts, write_follows, write_funnel, write_leads_toml
 from socialleads.simulate.engine import Engine, Limits
@@ -26,17 +27,25 @@ from socialleads.simulate.truth import Book, iso
 from socialleads.simulate.world import COMPETITORS, DAY, END, N_OWNER, build_world
 from socialleads.simulate.writer import FORMATS, PartWriter, to_parquet
 
-__all__ = ["TRUTH_POSTS", "simulate", "Limits"]
+__all__ = ["TRUTH_POSTS", "SimulateError", "refuse_workspace", "simulate", "Limits"]
 # Per owner post: the truth behind Activate / Mandate / content classes (class, topic, aligned principle,
 # cross-post group, UTM campaign and utm_content). Not an import file: the importer skips it.
 TRUTH_POSTS = "truth_owner_posts.jsonl"
 WINDOW_DAYS = 90
+LEADS_TOML_HEADER = "# leads.toml written by `leads simulate`"   # the first line of write_leads_toml's file
+
+
+class SimulateError(LeadsError):
+    """The output folder cannot take a simulated world (it holds a user's workspace)."""
 
 
 def simulate(out_dir: Path, posts: int, seed: int = 0, days: int = 365,
              progress: Callable[[int, int], None] | None = None, *, limits: Limits | None = None,
-             fmt: str = "jsonl") -> dict[str, Any]:
+             fmt: str = "jsonl", force: bool = False) -> dict[str, Any]:
     """Write a simulated world of exactly ``posts`` posts into ``out_dir``; return the truth dict.
+
+    A folder that holds a workspace (a leads.duckdb, or a leads.toml that `leads simulate` did not write)
+    is refused unless ``force``: the simulated brand's leads.toml would replace the user's.
 
     ``fmt="parquet"`` writes the same records as Parquet files of the generic format (``posts-0001.parquet``, …):
     the truth is the same, only ``truth["files"]`` names the Parquet files."""
@@ -48,6 +57,8 @@ def simulate(out_dir: Path, posts: int, seed: int = 0, days: int = 365,
         raise ValueError("days: expected at least 7")
     limits = limits or Limits()
     out_dir = Path(out_dir)
+    if not force:
+        refuse_workspace(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     rng = np.random.Generator(np.random.PCG64(seed))
     world = build_world(rng, posts, days, limits.max_world)
@@ -97,6 +108,22 @@ def simulate(out_dir: Path, posts: int, seed: int = 0, days: int = 365,
     truth["files"]["owner_posts_truth"] = TRUTH_POSTS
     (out_dir / "truth.json").write_text(json.dumps(truth, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     return truth
+
+
+def refuse_workspace(out_dir: Path) -> None:
+    """Raise SimulateError when ``out_dir`` holds a workspace or a leads.toml not written by simulate."""
+    toml, db = out_dir / "leads.toml", out_dir / "leads.duckdb"
+    ours = False
+    if toml.is_file():
+        try:
+            with open(toml, encoding="utf-8", errors="replace") as fh:
+                ours = fh.readline().startswith(LEADS_TOML_HEADER)
+        except OSError:
+            ours = False
+    if db.exists() or (toml.exists() and not ours):
+        what = db if db.exists() else toml
+        raise SimulateError(f"--out {out_dir}: holds a workspace ({what.name}); simulating into it would replace "
+                            "its leads.toml: choose another folder (or --force)")
 
 
 def _truth(seed: int, posts: int, days: int, world: Any, plan: ow.OwnerPlan, tl: Any, book: Book, eng: Engine,

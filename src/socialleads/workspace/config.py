@@ -16,6 +16,7 @@ from socialleads.errors import ConfigError
 
 PLATFORMS = ("bluesky", "mastodon", "activitypub", "x", "reddit", "generic")
 ENGINES = ("duckdb", "spark")
+MAX_WINDOW_DAYS = 36_500   # 100 years: a longer analysis window overflows the date arithmetic
 
 
 @dataclass(frozen=True)
@@ -203,6 +204,8 @@ def parse_config(data: dict[str, Any], source: str = "leads.toml") -> Config:
     )
     an = r.table(data, "analysis", "analysis")
     window = r.number(an, "analysis.window_days", "window_days", 90, minimum=1, integer=True)
+    if window is not None and window > MAX_WINDOW_DAYS:
+        raise r.fail("analysis.window_days", f"expected at most {MAX_WINDOW_DAYS} days (100 years), got {window}")
     return Config(name=name, engine=engine, owner=owner, competitors=tuple(competitors), brand=brand,
                   goals=goals, window_days=int(window or 90))
 

@@ -42,9 +42,11 @@ class Workspace:
     def db_path(self) -> Path:
         return self.root / DB_NAME
 
-    def owner_keys(self) -> list[str]:
-        """Account keys of the owner: declared keys, handles matched in the store, and is_owner rows."""
-        return resolve_account_keys(self.store, self.config.owner, include_flagged=True)
+    def owner_keys(self) -> OwnerKeys:
+        """Account keys of the owner: declared keys, handles matched in the store, and is_owner rows. When
+        there are none, the list's `reason` says why (none declared, or declared but not imported yet)."""
+        keys = resolve_account_keys(self.store, self.config.owner, include_flagged=True)
+        return OwnerKeys(keys, reason=None if keys else no_owner_reason(self.config))
 
     def mark_owner_accounts(self) -> int:
         """Flag the accounts that leads.toml declares as the owner's (by key, or by platform + handle)."""
@@ -98,6 +100,25 @@ class Workspace:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+NO_OWNER_DECLARED = "no owner accounts: declare [[owner.accounts]] in leads.toml"
+OWNER_NOT_IMPORTED = "the owner accounts of leads.toml are not in the store yet: import their data first"
+
+
+def no_owner_reason(config: object) -> str:
+    """Why a workspace has no owner account key: leads.toml declares none, or it declares accounts by
+    handle that no imported account matches yet (a declared key always counts, imported or not)."""
+    return OWNER_NOT_IMPORTED if getattr(config, "owner", None) else NO_OWNER_DECLARED
+
+
+class OwnerKeys(list):
+    """The owner's account keys (a plain list to every caller), with `reason` when it is empty: the one
+    place the "no owner" message is decided, so the commands do not blame leads.toml for data not imported."""
+
+    def __init__(self, keys: object = (), reason: str | None = None) -> None:
+        super().__init__(keys)  # type: ignore[call-overload]
+        self.reason = reason
 
 
 def resolve_account_keys(store: Store, refs: tuple, include_flagged: bool = False) -> list[str]:
