@@ -51,6 +51,23 @@ def test_alert_names_window_baseline_posts_terms(store, tmp_path):
     assert len(a["top_posts"]) == 5 and all("battery" in p["text"] for p in a["top_posts"][:5])
 
 
+def test_alert_details_from_the_matched_posts_equal_a_fresh_match(store):
+    # check_alerts matches a monitor's posts once (alert_match / alert_terms) instead of twice per alert: the
+    # top posts and terms must be those of the plain queries over every post, window by window
+    _fill(store, {120: 12, 200: 30})
+    store.con.execute("INSERT INTO interactions (interaction_key, platform, type, actor_key, target_post_key, source) "
+                      "SELECT 'i' || post_key, 'x', 'like', 'u9', post_key, 'x' FROM posts WHERE post_key LIKE 's%' "
+                      "AND right(post_key, 1) IN ('1', '5')")
+    A.matching_posts(store, "voltwise")
+    for h in (120, 200, 150):
+        start = T0 + dt.timedelta(hours=h)
+        end = start + dt.timedelta(hours=1)
+        for f in (A.top_posts, A.top_terms):
+            plain = f(store, "voltwise", start, end, top=8)
+            assert f(store, "voltwise", start, end, top=8, matched=True) == plain, (f.__name__, h)
+        assert A.top_posts(store, "voltwise", start, end)[0]["engagement"] == (1 if h != 150 else 0)
+
+
 def test_two_spikes_close_together_are_one_alert_and_restart_does_not_resend(tmp_path):
     db = tmp_path / "s.duckdb"
     s = open_store(db)
