@@ -51,6 +51,7 @@ def spark_session(master: str | None = None, app_name: str = "socialleads",
     builder = (SparkSession.builder.master(master).appName(app_name)
                .config("spark.sql.session.timeZone", "UTC")
                .config("spark.ui.enabled", "false")
+               .config("spark.ui.showConsoleProgress", "false")   # no "[Stage N:>" bars over the user's output
                .config("spark.sql.execution.arrow.pyspark.enabled", "true")
                # ANSI SQL, explicitly (the default of Spark 4, not of 3.x): a cast or an arithmetic error
                # fails rather than turning into NULL, so a figure is never silently different from DuckDB's
@@ -60,9 +61,13 @@ def spark_session(master: str | None = None, app_name: str = "socialleads",
     for k, v in (conf or {}).items():
         builder = builder.config(k, v)
     try:
-        return builder.getOrCreate()
+        session = builder.getOrCreate()
     except Exception as exc:  # Java missing, master unreachable: one line for the user
         raise SparkUnavailable(f"cannot start Spark (master {master}): {first_line(exc)}") from exc
+    # Spark's own WARN lines (e.g. WindowExec's "no partition defined") are not the user's business; errors
+    # still surface, as one-line SparkSQLError / SparkUnavailable messages. LEADS_SPARK_LOG_LEVEL to change it.
+    session.sparkContext.setLogLevel(os.environ.get("LEADS_SPARK_LOG_LEVEL", "ERROR"))
+    return session
 
 
 def spark_tables(session: Any, root: Path | str) -> Tables:
