@@ -411,3 +411,14 @@ def test_alerts_list_unknown_monitor(demo, capsys):
                    expect="no monitor named 'nope'", code=1)
     code, out, err = run(capsys, "alerts", "list", "--monitor", "m1", "--json", "-w", str(demo))
     assert code == 0 and isinstance(json.loads(out), list), err
+
+
+def test_serve_on_a_port_in_use_says_so_before_announcing_the_dashboard(capsys, tmp_path):
+    pytest.importorskip("uvicorn")
+    ws = tmp_path / "ws"
+    assert run(capsys, "init", str(ws))[0] == 0
+    with socket.create_server(("127.0.0.1", 0)) as busy:
+        port = busy.getsockname()[1]
+        code, out, err = run(capsys, "serve", "-p", str(port), "-w", str(ws))
+    assert code == 1 and "dashboard on" not in out
+    assert f"--port {port}: cannot listen on 127.0.0.1:{port}" in err and len(err.strip().splitlines()) == 1

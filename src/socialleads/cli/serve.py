@@ -13,6 +13,22 @@ from socialleads.cli.output import console, err_console, print_json
 from socialleads.errors import LeadsError
 
 
+def _check_port(host: str, port: int) -> None:
+    """Refuse, in one line, an address the server cannot listen on (a port in use), before saying where the
+    dashboard is: uvicorn would print the address, then fail with its own log line."""
+    import socket
+
+    if port == 0:
+        return
+    try:
+        with socket.create_server((host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET):
+            pass
+    except OSError as exc:
+        why = os.strerror(exc.errno) if exc.errno else str(exc)
+        raise LeadsError(f"--port {port}: cannot listen on {host}:{port} ({why}); is another "
+                         "server using it? Choose another port with -p") from None
+
+
 def serve_command(
     host: Annotated[str, typer.Option("--host", help="Address to bind (anything but 127.0.0.1 needs a token).")]
     = "127.0.0.1",
@@ -37,6 +53,7 @@ def serve_command(
             import uvicorn
         except ModuleNotFoundError as exc:
             raise LeadsError("leads serve needs uvicorn: pip install 'socialleads[serve]'") from exc
+        _check_port(host, port)
     shown = f"[{host}]" if ":" in host else host
     console.print(f"socialleads dashboard on [bold]http://{shown}:{port}/[/bold] (Ctrl-C stops it)")
     if generate_token and token:
