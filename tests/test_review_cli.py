@@ -422,3 +422,17 @@ def test_serve_on_a_port_in_use_says_so_before_announcing_the_dashboard(capsys, 
         code, out, err = run(capsys, "serve", "-p", str(port), "-w", str(ws))
     assert code == 1 and "dashboard on" not in out
     assert f"--port {port}: cannot listen on 127.0.0.1:{port}" in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("args", [
+    ["mastodon", "someone", "--instance", ""], ["mastodon", "someone", "--instance", "notaurl"],
+    ["mastodon", "someone", "--instance", "https://"], ["mastodon", "", "--instance", "https://example.org"],
+    ["bluesky", ""], ["bluesky", "someone.bsky.social", "--base-url", "ftp://x.example"],
+])
+def test_pull_refuses_an_empty_account_or_a_server_that_is_not_a_url_before_any_request(capsys, tmp_path, args):
+    ws = tmp_path / "ws"
+    assert run(capsys, "init", str(ws))[0] == 0
+    t = time.monotonic()
+    code, out, err = run(capsys, "pull", *args, "-w", str(ws))
+    assert code == 2 and time.monotonic() - t < 5            # no connection attempted (4 retries take ~9 s)
+    assert "Traceback" not in err and ("not a server URL" in err or "empty account" in err)

@@ -18,7 +18,32 @@ pull_app = typer.Typer(help="Pull an account from a live platform API (Bluesky, 
 
 TimeoutOpt = Annotated[float, typer.Option("--timeout", min=0.1, help="Seconds to wait for each answer.")]
 LimitOpt = Annotated[int, typer.Option("--limit", min=1, max=100, help="Items per page.")]
-BaseOpt = Annotated[str | None, typer.Option("--base-url", help="API host (default: the platform's).")]
+
+
+def http_url(value: str) -> str:
+    """Typer parser of a server URL option: `https://` is assumed when no scheme is given; anything that is not
+    an http(s) URL with a host is refused before a request is made (an empty --instance used to send
+    `GET https://https/api/...`)."""
+    from urllib.parse import urlsplit
+
+    v = value.strip()
+    url = v if "://" in v else f"https://{v}"
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if not v or parts.scheme not in ("http", "https") or not host or any(c.isspace() for c in v) or \
+            ("." not in host and ":" not in host and host != "localhost"):
+        raise typer.BadParameter(f"{value!r} is not a server URL (e.g. https://mastodon.social)")
+    return url.rstrip("/")
+
+
+def nonblank(value: str) -> str:
+    """Typer parser of an account argument: an empty one is refused before any request."""
+    if not value.strip():
+        raise typer.BadParameter("an empty account name (an unset shell variable?)")
+    return value.strip()
+
+
+BaseOpt = Annotated[str | None, typer.Option("--base-url", parser=http_url, help="API host (default: the platform's).")]
 
 DEFAULT_SECRET = {"bluesky": "app_password", "mastodon": "token", "reddit": "client_secret"}
 
@@ -50,7 +75,7 @@ def _only(only: str | None, default: tuple[str, ...]) -> tuple[str, ...]:
 
 @pull_app.command("bluesky")
 def bluesky_command(
-    actor: Annotated[str, typer.Argument(help="Handle or DID of the account.")],
+    actor: Annotated[str, typer.Argument(parser=nonblank, help="Handle or DID of the account.")],
     handle: Annotated[str | None, typer.Option("--handle", help="Login handle (default: ACTOR).")] = None,
     app_password: Annotated[str | None, typer.Option("--app-password", help="App password (else "
                             "LEADS_BLUESKY_APP_PASSWORD, else the keyring). Without one: public data only.")] = None,
@@ -78,8 +103,9 @@ def bluesky_command(
 
 @pull_app.command("mastodon")
 def mastodon_command(
-    account: Annotated[str, typer.Argument(help="The account: user or user@host.")],
-    instance: Annotated[str, typer.Option("--instance", help="The instance's URL, e.g. https://mastodon.social.")],
+    account: Annotated[str, typer.Argument(parser=nonblank, help="The account: user or user@host.")],
+    instance: Annotated[str, typer.Option("--instance", parser=http_url,
+                                          help="The instance's URL, e.g. https://mastodon.social.")],
     token: Annotated[str | None, typer.Option("--token", help="Access token (else LEADS_MASTODON_TOKEN, else the "
                                                               "keyring). Without one: public data, no notifications.")] = None,
     only: Annotated[str | None, typer.Option("--only", help="Comma list: statuses,followers,following,"
@@ -104,7 +130,7 @@ def mastodon_command(
 
 @pull_app.command("reddit")
 def reddit_command(
-    user: Annotated[str, typer.Argument(help="The Reddit user name (without u/).")],
+    user: Annotated[str, typer.Argument(parser=nonblank, help="The Reddit user name (without u/).")],
     subreddit: Annotated[str | None, typer.Option("--subreddit", help="Also pull this subreddit's new "
                                                                       "listing (without r/).")] = None,
     client_id: Annotated[str | None, typer.Option("--client-id", help="OAuth client id (else "
@@ -112,7 +138,7 @@ def reddit_command(
     client_secret: Annotated[str | None, typer.Option("--client-secret", help="OAuth client secret (else "
                              "LEADS_REDDIT_CLIENT_SECRET, else the keyring).")] = None,
     only: Annotated[str | None, typer.Option("--only", help="Comma list: submissions,comments,subreddit.")] = None,
-    base_url: Annotated[str | None, typer.Option("--base-url", help="API host for both OAuth and token "
+    base_url: Annotated[str | None, typer.Option("--base-url", parser=http_url, help="API host for both OAuth and token "
                                                                     "requests (a test server).")] = None,
     limit: LimitOpt = 100,
     timeout: TimeoutOpt = 30.0,
