@@ -42,7 +42,8 @@ def classes_command(
     with user_errors(), open_workspace(workspace) as ws:
         keys = None if all_accounts else _account_keys(ws.store, account) if account else ws.owner_keys()
         if keys is not None and not keys:
-            raise AccountNotFound("no owner accounts: declare [[owner.accounts]] in leads.toml, or use --account / --all")
+            why = getattr(keys, "reason", None) or "no owner accounts: declare [[owner.accounts]] in leads.toml"
+            raise AccountNotFound(f"{why}, or use --account / --all")
         run = classify_posts(ws.store, ws.config, account_keys=keys)
         profiles = account_profiles(ws.store, keys)
     if as_json:

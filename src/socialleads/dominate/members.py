@@ -32,7 +32,8 @@ def members_of(store: Any, config: Any, owner_keys: Sequence[str]) -> list[Membe
     """S: the owner (named after the workspace) first, then each competitor of leads.toml with its account
     keys resolved as the owner's are (declared keys, or platform + handle matched in the store)."""
     if not owner_keys:
-        raise DominateError("no owner accounts: declare [[owner.accounts]] in leads.toml")
+        raise DominateError(getattr(owner_keys, "reason", None)
+                            or "no owner accounts: declare [[owner.accounts]] in leads.toml")
     out = [Member(getattr(config, "name", None) or "owner", tuple(sorted(set(owner_keys))), True)]
     for c in getattr(config, "competitors", ()) or ():
         out.append(Member(c.name, tuple(resolve_account_keys(store, c.accounts))))

@@ -43,7 +43,8 @@ def plan_vs_execution(store: Any, owner_keys: Sequence[str], goals: Any, start: 
     scorecard shares Engage's), else computed here."""
     owners = sorted(set(owner_keys))
     if not owners:
-        raise DominateError("no owner accounts: declare [[owner.accounts]] in leads.toml")
+        raise DominateError(getattr(owner_keys, "reason", None)
+                            or "no owner accounts: declare [[owner.accounts]] in leads.toml")
     weeks = _weeks(start, end)
     ppw = getattr(goals, "posts_per_week", None)
     conv_goal = getattr(goals, "conversation_ratio", None)

@@ -219,7 +219,8 @@ def who_matters(store: Store, owner_keys: Sequence[str], *, window_days: int = D
         raise EngageError(f"window_days must be a positive whole number of days, got {window_days!r}")
     owners = [str(k) for k in owner_keys]
     if around_owner and not owners:
-        raise EngageError("who matters around the owner: no owner accounts (declare [[owner.accounts]] in leads.toml)")
+        why = getattr(owner_keys, "reason", None) or "no owner accounts (declare [[owner.accounts]] in leads.toml)"
+        raise EngageError(f"who matters around the owner: {why}")
     w = window_for(tables_for(store), window_days)
     if w is None:
         return []

@@ -156,8 +156,8 @@ def communities(graph: Graph, *, resolution: float = 1.0, seed: int = 0,
 def _owner_list(owner_keys: Iterable[str] | str) -> list[str]:
     keys = [owner_keys] if isinstance(owner_keys, str) else list(owner_keys)
     if not keys or not all(isinstance(k, str) and k for k in keys):
-        raise GraphError("no owner accounts: declare [[owner.accounts]] in leads.toml (the communities are "
-                         "those around the owner)")
+        why = getattr(owner_keys, "reason", None) or "no owner accounts: declare [[owner.accounts]] in leads.toml"
+        raise GraphError(f"{why} (the communities are those around the owner)")
     return keys
 
 

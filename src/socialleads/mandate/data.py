@@ -29,7 +29,8 @@ def owner_posts(store: Any, owner_keys: Sequence[str], start: dt.datetime | None
     any time in the stored data) and `actions` (their count)."""
     owners = sorted(set(owner_keys))
     if not owners:
-        raise MandateError("no owner accounts: declare [[owner.accounts]] in leads.toml")
+        raise MandateError(getattr(owner_keys, "reason", None)
+                           or "no owner accounts: declare [[owner.accounts]] in leads.toml")
     types = ", ".join(f"'{t}'" for t in RESPONSE_TYPES)
     sql = f"""
     WITH o AS (SELECT DISTINCT unnest(CAST(? AS VARCHAR[])) AS k),

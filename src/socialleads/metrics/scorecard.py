@@ -72,7 +72,9 @@ def _audience_figures(aud: Audience, w: Window, config: Any,
                 m["followers_start"].reason or m["followers"].reason or NO_FOLLOWERS)
     m.update(am.gained_lost(aud, w))
     if not aud.owner:
-        miss = Metric.missing("no owner accounts: declare [[owner.accounts]] in leads.toml")
+        from socialleads.workspace.workspace import no_owner_reason
+
+        miss = Metric.missing(no_owner_reason(config))
         for k in AUDIENCE_KEYS:
             m.setdefault(k, miss)
         return m, {"per_platform": {}, "untimed_actions": 0, "source": aud.source, "returning_week": None}
