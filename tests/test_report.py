@@ -50,4 +50,5 @@ def test_check_values_read_the_same_in_the_terminal_and_the_report():
     assert "7.39" in html and "≥ 1.00" in html and "100.0%" not in html
     share = grade_block({"grade": {"letter": "F", "met": 0, "checks": 1},
                          "evidence": [Check("CTR", 0.005, 0.01, "min").to_json()]})
-    assert "0.5%" in share and "≥ 1.0%" in share
+    # below 1 %, two significant digits (a measured 0.024 % must not read 0.0 %)
+    assert "0.50%" in share and "≥ 1.0%" in share

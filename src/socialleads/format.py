@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 
@@ -20,4 +21,19 @@ def fmt_check_value(v: Any, unit: str | None = "share") -> str:
         return f"{int(round(v)):,}"
     if unit == "number":
         return f"{v:,.2f}"
-    return f"{v:.1%}" if abs(v) <= 10 else f"{v:,.2f}"
+    return fmt_share(v) if abs(v) <= 10 else f"{v:,.2f}"
+
+
+def fmt_share(v: float, signed: bool = False) -> str:
+    """0.1234 → '12.3%' (one decimal); below 1 % two significant digits, so a small measured share does not
+    read as zero (0.000241 → '0.024%', 0.00328 → '0.33%'); 0 → '0.0%'. `signed` adds + / −."""
+    pct = abs(v) * 100
+    if 0 < pct < 1:
+        s = f"{pct:.{1 - math.floor(math.log10(pct))}f}%"
+    else:
+        s = f"{pct:.1f}%"
+    if signed:
+        s = ("+" if v > 0 else "−" if v < 0 else "") + s
+    elif v < 0:
+        s = "-" + s
+    return s

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import math
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -28,7 +27,7 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from socialleads.format import fmt_check_value
+from socialleads.format import fmt_check_value, fmt_share
 
 console = Console(stderr=False, highlight=False)
 err_console = Console(stderr=True, highlight=False)
@@ -73,18 +72,8 @@ def fmt_signed(v: int | float) -> str:
 
 
 def fmt_rate(v: float, signed: bool = False) -> str:
-    """0.1234 → '12.3%' (one decimal); below 1 % two significant digits, so a small measured share does not
-    read as zero (0.000241 → '0.024%', 0.00328 → '0.33%'); 0 → '0.0%'. `signed` adds + / −."""
-    pct = abs(v) * 100
-    if 0 < pct < 1:
-        s = f"{pct:.{1 - math.floor(math.log10(pct))}f}%"
-    else:
-        s = f"{pct:.1f}%"
-    if signed:
-        s = ("+" if v > 0 else "−" if v < 0 else "") + s
-    elif v < 0:
-        s = "-" + s
-    return s
+    """A share as a percentage (`socialleads.format.fmt_share`: small shares keep two significant digits)."""
+    return fmt_share(v, signed)
 
 
 def fmt_date(v: Any) -> str:
