@@ -915,8 +915,8 @@ def listen(store: Store, cfg: ListenConfig, *, on_stats: Callable[[dict[str, Any
     finally:
         pipe.close()
     if not interrupted and not pipe.connected and not pipe.stats.received:
-        raise ListenConnectError(f"{_server(url)}: never connected in {cfg.duration:g} s "
-                                 f"({pipe.stats.last_error or 'no answer'})")
+        took = f" in {cfg.duration:g} s" if cfg.duration else ""
+        raise ListenConnectError(f"{_server(url)}: never connected{took} ({pipe.stats.last_error or 'no answer'})")
     return {**pipe.stats.to_json(), "timings_s": {k: round(v, 3) for k, v in pipe.timings.items()}}
 
 
