@@ -236,3 +236,23 @@ def test_a_cut_tar_gz_keeps_the_members_before_the_cut(tmp_path):
     assert not out.refused and out.quarantined >= 1
     assert count(s, "posts") == count(whole, "posts") > 0
     assert any("truncated or corrupt after member" in r for _, _, r in quarantine(s))
+
+
+def test_a_line_too_long_to_read_is_quarantined_and_its_neighbours_kept(tmp_path, monkeypatch):
+    # before: a 150 MB line ran DuckDB out of its memory limit and nothing of the file was kept (exit 70)
+    import socialleads.sources.lines as L
+    monkeypatch.setattr(L, "MAX_LINE_BYTES", 4096)
+    world = tmp_path / "w"
+    simulate(world, posts=300, seed=2)
+    lines = (world / "posts-0001.jsonl").read_text().splitlines()
+    huge = json.dumps({"record_type": "post", "platform": "x", "post_key": "x:huge", "author_key": "x:1",
+                       "created_at": "2025-01-01T00:00:00Z", "kind": "original", "text": "a" * 200_000})
+    d = tmp_path / "in"
+    d.mkdir()
+    (d / "posts.jsonl").write_text("\n".join([*lines[:100], huge, *lines[100:]]) + "\n")
+    monkeypatch.setattr(L, "CHUNK_BYTES", 64 << 10)       # buffers smaller than the line
+    s = open_store(None)
+    out = import_path(s, d / "posts.jsonl")
+    assert out.quarantined == 1 and count(s, "posts") == len(lines)
+    ((_, place, reason),) = quarantine(s)
+    assert place == "line 101" and reason == f"line longer than 4,096 bytes ({len(huge) + 1:,} bytes): not read"

@@ -24,7 +24,7 @@ import pyarrow as pa
 
 from socialleads.errors import FormatError
 from socialleads.sources import records as R
-from socialleads.sources.lines import head_lines, line_batches, open_binary, prefetch
+from socialleads.sources.lines import TOO_LONG, head_lines, line_batches, open_binary, prefetch
 from socialleads.store.db import run_sql
 
 SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv", ".parquet": "parquet"}
@@ -80,6 +80,7 @@ def meta_sql(src: str, file_type: str | None) -> str:
                                ELSE 'not a JSON object (a line must be {{…}})' END)
              WHEN line IS NULL THEN 'not UTF-8 text'
              WHEN trim(line, ' ' || chr(9) || chr(10) || chr(13)) = '' THEN 'blank'
+             WHEN starts_with(line, '{TOO_LONG}') THEN rtrim(line[{len(TOO_LONG) + 1}:], chr(10) || chr(13))
              ELSE 'not valid JSON' END AS bad,
         CASE WHEN v THEN json_extract_string(line, '$.record_type') END AS rt0
       FROM (SELECT line_no, line, json_valid(line) AS v FROM {src}))

@@ -88,6 +88,16 @@ def _fill(fh: BinaryIO, view: memoryview, compressed: bool) -> tuple[int, BaseEx
     return got, None
 
 
+# the stand-in for a line too long to read: not JSON (so any reader quarantines it), and the generic
+# importer's quarantine gives its text as the reason
+TOO_LONG = "⟨leads⟩ "
+
+
+def _too_long(line_no: int, nbytes: int) -> pa.Table:
+    text = f"{TOO_LONG}line longer than {MAX_LINE_BYTES:,} bytes ({nbytes:,} bytes): not read\n"
+    return _batch(memoryview(bytearray(text.encode())), line_no)
+
+
 def line_batches(path: Path, chunk_bytes: int | None = None) -> Iterator[pa.Table]:
     """Yield tables (line_no int64, raw large_binary incl. newline); line numbers are 1-based.
 
@@ -98,6 +108,7 @@ def line_batches(path: Path, chunk_bytes: int | None = None) -> Iterator[pa.Tabl
     next_line = 1
     carry = b""
     first = True
+    skipping = 0    # > 0: inside a line longer than a buffer, this many of its bytes passed over (never handed on)
     with open_binary(path) as fh:
         # a plain file's buffers are no larger than what is left of it (+1 byte to see its end in the same
         # read): a fresh buffer is zero-filled, and 128 MiB cost ~0.2 s for a file of a few lines
@@ -109,44 +120,55 @@ def line_batches(path: Path, chunk_bytes: int | None = None) -> Iterator[pa.Tabl
             buf = bytearray(len(carry) + want)
             buf[: len(carry)] = carry
             n, broken = _fill(fh, memoryview(buf)[len(carry):], gz)
-            if broken is not None:
-                # the complete lines read before the break are kept; the cut one and the rest are not
-                end = len(carry) + n
-                cut = buf.rfind(b"\n", 0, end)
-                if first and buf.startswith(_BOM):
-                    del buf[: len(_BOM)]
-                    cut -= len(_BOM)
-                if cut >= 0:
-                    tbl = _batch(memoryview(buf)[: cut + 1], next_line)
-                    next_line += tbl.num_rows
-                    yield tbl
-                why = str(broken) or type(broken).__name__
-                raise TruncatedInput(f"{path}: the compressed data ends early or is damaged after line "
-                                     f"{next_line - 1:,} ({why}); the lines before it are kept", f"line {next_line}")
             if first:
                 first = False
                 if buf.startswith(_BOM):
                     del buf[: len(_BOM)]
                     n -= len(_BOM)
             end = len(carry) + n
+            lo = 0                      # where this buffer's own lines start
+            if skipping and n:
+                nl = buf.find(b"\n", 0, end)
+                skipping += end if nl < 0 else nl + 1
+                if nl >= 0:             # the over-long line ends here: one stand-in line is handed on for it
+                    yield _too_long(next_line, skipping)
+                    next_line += 1
+                    skipping = 0
+                    lo = nl + 1
+                elif broken is None:
+                    carry = b""
+                    continue
+            if broken is not None:
+                # the complete lines read before the break are kept; the cut one and the rest are not
+                cut = buf.rfind(b"\n", lo, end)
+                if cut >= lo and not skipping:
+                    tbl = _batch(memoryview(buf)[lo: cut + 1], next_line)
+                    next_line += tbl.num_rows
+                    yield tbl
+                why = str(broken) or type(broken).__name__
+                raise TruncatedInput(f"{path}: the compressed data ends early or is damaged after line "
+                                     f"{next_line - 1:,} ({why}); the lines before it are kept", f"line {next_line}")
             if n == 0:
                 break
-            cut = buf.rfind(b"\n", 0, end)
-            if cut < 0:
-                if end > MAX_LINE_BYTES:
-                    # A "line" this long is not JSON lines; hand it on whole and let it be quarantined.
-                    tbl = _batch(memoryview(buf)[:end], next_line)
-                    next_line += tbl.num_rows
-                    carry = b""
-                    yield tbl
+            cut = buf.rfind(b"\n", lo, end)
+            if cut < lo:
+                if end - lo > MAX_LINE_BYTES:
+                    # a line longer than a buffer is not handed on (DuckDB would run out of memory on it): its
+                    # bytes are passed over up to its newline and a stand-in line says so (quarantined)
+                    skipping, carry = end - lo, b""
                 else:
-                    carry = bytes(buf[:end])
+                    carry = bytes(buf[lo:end])
                 continue
-            carry = bytes(buf[cut + 1: end])
-            tbl = _batch(memoryview(buf)[: cut + 1], next_line)
+            if end - cut - 1 > MAX_LINE_BYTES and not (left is not None and fh.tell() >= left):
+                skipping, carry = end - cut - 1, b""    # the unfinished last line is already too long
+            else:
+                carry = bytes(buf[cut + 1: end])
+            tbl = _batch(memoryview(buf)[lo: cut + 1], next_line)
             next_line += tbl.num_rows
             yield tbl
-    if carry:
+    if skipping:
+        yield _too_long(next_line, skipping)
+    elif carry:
         yield _batch(memoryview(carry), next_line)
 
 
