@@ -457,27 +457,33 @@ def plan_folder(path: Path) -> tuple[list[tuple[F.FileFormat, Path]], list[Path]
     generic: list[Path] = []
     skipped: list[str] = []
     seen: set[Path] = set()
+    known: dict[Path, F.FileFormat | None] = {}
 
-    def visit(d: Path, depth: int, top: bool) -> None:
+    def detect(p: Path) -> F.FileFormat | None:      # each folder is looked at once (as a child, then itself)
+        if p not in known:
+            known[p] = F.detect(p)
+        return known[p]
+
+    def visit(d: Path, depth: int) -> None:
         real = d.resolve()
         if real in seen:                 # a symlink loop
             return
         seen.add(real)
-        fmt = None if top else F.detect(d)
+        fmt = detect(d)
         try:
             entries = [e for e in sorted(d.iterdir()) if not e.name.startswith(".")]
         except OSError as exc:
             skipped.append(f"{d} ({exc.strerror or type(exc).__name__})")
             return
         if fmt is not None:
-            kinds = {k.name for k in (F.detect(e) for e in entries if e.is_dir()) if k is not None}
+            kinds = {k.name for k in (detect(e) for e in entries if e.is_dir()) if k is not None}
             if kinds <= {fmt.name}:
                 exports.append((fmt, d))
                 return
         for e in entries:
             if e.is_dir():
                 if depth < _MAX_DEPTH:
-                    visit(e, depth + 1, False)
+                    visit(e, depth + 1)
                 else:
                     skipped.append(str(e))
             elif e.is_file():
@@ -489,13 +495,7 @@ def plan_folder(path: Path) -> tuple[list[tuple[F.FileFormat, Path]], list[Path]
                 else:
                     skipped.append(str(e))
 
-    top = F.detect(path)
-    if top is not None:
-        kinds = {k.name for k in (F.detect(e) for e in sorted(path.iterdir())
-                                  if e.is_dir() and not e.name.startswith(".")) if k is not None}
-        if kinds <= {top.name}:
-            return [(top, path)], [], []
-    visit(path, 0, True)
+    visit(path, 0)
     return exports, generic, skipped
 
 
