@@ -120,3 +120,16 @@ def test_listen_and_engage_commands_end_to_end(tmp_path):
     r = leads("monitor", "add", "bad", "(voltwise OR", "-w", str(ws))
     assert r.returncode == 1 and "column" in r.stderr
     no_traceback(r)
+
+
+def test_status_counts_experiment_assignments(tmp_path):
+    ws = tmp_path / "ws"
+    leads("init", str(ws))
+    f = tmp_path / "experiments.csv"
+    f.write_text("post_key,experiment,variant\np1,cta_test,A\np2,cta_test,B\np2,other,A\n")   # 3 rows by hand
+    r = leads("import", str(f), "--json", "-w", str(ws))
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["experiment_assignments"] == 3
+    r = leads("status", "--json", "-w", str(ws))
+    assert r.returncode == 0 and json.loads(r.stdout)["counts"]["experiment_assignments"] == 3
+    no_traceback(r)

@@ -152,6 +152,57 @@ def test_one_damaged_follower_list_keeps_the_other_dates(tmp_path):
     assert count(s, "follower_snapshots WHERE observed_at = TIMESTAMP '2022-04-29'") == 0
 
 
+@pytest.mark.parametrize("content", ["", "window.YTD.tweet.part0 = "])
+def test_an_empty_tweet_file_is_named_not_ignored(tmp_path, content):
+    """A 0-byte tweet.js (or one cut right after '=') is a damaged copy: the archive's other data is kept and the
+    file is named in quarantine (before: ignored silently, the import 'complete' with no tweets)."""
+    arch = copy(X / "archive_rtiatmla", tmp_path / "arch")
+    (arch / "data" / "tweet.js").write_text(content)
+    s = open_store(None)
+    out = import_path(s, arch)
+    assert not out.refused and not out.complete
+    assert count(s, "posts") == 0
+    followers = {i["follower"]["accountId"] for i in js(X / "archive_rtiatmla" / "data" / "follower.js")}
+    assert count(s, "interactions WHERE type = 'follow'") >= len(followers) > 0
+    ((file, place, reason),) = quarantine(s)
+    assert file.endswith("tweet.js") and place == "file" and reason.startswith("empty")
+    empty = copy(X / "x_archive_2026_tweets_js", tmp_path / "ok")     # `= [ ]` (its note-tweet.js) is no fault
+    out = import_path(s, empty)
+    assert out.complete
+
+
+@pytest.mark.parametrize("damage", ["cut", "entry_without_id"])
+def test_a_partial_follower_list_is_not_stored_as_a_snapshot(tmp_path, damage):
+    """A list cut short (or with an unreadable entry) stored as a snapshot would count the followers it misses as
+    lost: that date is not stored at all, the others are, and the fault is named."""
+    lars = copy(X / "archive_larsbrinkhoff", tmp_path / "lars")
+    files = sorted((lars / "follower_snapshots").glob("follower_*.js"))
+    bad = files[-1]
+    date = bad.stem.split("_", 1)[1]
+    text = bad.read_text(encoding="utf-8-sig")
+    full = js(bad)
+    assert len(full) > 2
+    if damage == "cut":                  # a truncated download: the array ends in the middle of an entry
+        cut = text.index('"accountId"', text.index('"accountId"') + 1)
+        bad.write_text(text[:cut])
+    else:
+        full[1]["follower"].pop("accountId")
+        bad.write_text("window.YTD.follower.part0 = " + json.dumps(full))
+    want = sum(len({i["follower"]["accountId"] for i in js(p)})
+               for p in (X / "archive_larsbrinkhoff" / "follower_snapshots").glob("follower_*.js") if p.name != bad.name)
+    s = open_store(None)
+    out = import_path(s, lars / "follower_snapshots")
+    assert not out.refused and not out.complete
+    assert count(s, f"follower_snapshots WHERE observed_at = TIMESTAMP '{date}'") == 0
+    assert count(s, "follower_snapshots") == want > 0
+    rows = quarantine(s)
+    assert any(f.endswith(bad.name) and p == "file" and f"the {date} snapshot is not stored" in r for f, p, r in rows)
+    assert any(f.endswith(bad.name) and p.startswith("item ") for f, p, r in rows)
+    before = count(s, "quarantine")
+    import_path(s, lars / "follower_snapshots")                      # a re-import changes no count
+    assert count(s, "quarantine") == before and count(s, "follower_snapshots") == want
+
+
 def test_a_zip_bomb_in_a_truncated_zip_is_not_inflated(tmp_path):
     data = X / "x_archive_2026_tweets_js" / "data"
     tw = (data / "tweets.js").read_bytes()

@@ -7,6 +7,7 @@ handling), so the whole file stays fast.
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -200,6 +201,15 @@ def test_a_forced_format_that_does_not_fit_is_refused(tmp_path):
     junk.write_bytes(bytes(range(256)) * 12)
     r = leads("import", str(junk), "--format", "bsky_firehose", "-w", str(ws))
     assert r.returncode == 2 and "nothing in it could be read as bsky_firehose" in r.stderr, r.stderr
+    # a file of another kind (generic JSON lines given as a Reddit dump): refused whole, no quarantine row per
+    # line (before: 50 rows, one per line, beside the refusal)
+    lines = tmp_path / "posts.jsonl"
+    lines.write_text("".join(json.dumps({"record_type": "post", "post_key": f"x:{i}"}) + "\n" for i in range(50)))
+    r = leads("import", str(lines), "--format", "reddit_dump", "--json", "-w", str(ws))
+    assert r.returncode == 2 and "not a Reddit dump" in r.stderr and "quarantined" not in r.stderr, r.stderr
+    assert json.loads(r.stdout)["quarantined"] == 0
+    r = leads("quarantine", "--json", "-w", str(ws))
+    assert json.loads(r.stdout)["total"] == 0, r.stdout
 
 
 def test_check_warns_about_an_owner_account_that_matches_no_data(tmp_path):

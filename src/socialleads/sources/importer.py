@@ -141,6 +141,8 @@ class _Run:
     def flush(self) -> None:
         """Merge everything staged; derived interactions and stub accounts come from the staged posts."""
         con = self.con
+        if not M.staged_rows(con, ("stg_experiment_assignments",)):
+            return       # nothing staged since the last flush (e.g. the one that ends an import after a reader's)
         self._index_records()
         # Accounts first so the posts' stubs are not needed for declared accounts.
         self._merge(M.ACCOUNTS)
@@ -591,9 +593,17 @@ def _import_records(store: Store, path: Path, platform: F.FileFormat, run: _Run,
         summary.refused.append(f"{path}: cannot be read as {platform.name} ({exc.strerror or type(exc).__name__})")
     run.flush()
     run.resolve_deletes(reject)
-    if forced and not summary.refused and summary.quarantined and not any(summary.accepted.values()):
-        summary.refused.append(f"{path}: nothing in it could be read as {platform.name} ({summary.quarantined:,} "
-                               "item(s) rejected: see `leads quarantine`)")
+    if summary.quarantined and not any(summary.accepted.values()) and (summary.refused or forced):
+        # The input is refused whole, as a file not in the generic format is: its items are not kept in quarantine
+        # one by one (a file of another kind given with --format would leave a row per line).
+        if not summary.refused:
+            first = run_sql(con, "SELECT place, reason FROM quarantine WHERE run_id = ? "
+                                 "ORDER BY line NULLS LAST, place LIMIT 1", [summary.run_id])
+            why = f"; the first: {first[0][0]}: {first[0][1]}" if first else ""
+            summary.refused.append(f"{path}: nothing in it could be read as {platform.name} "
+                                   f"({summary.quarantined:,} item(s) rejected{why})")
+        run_sql(con, "DELETE FROM quarantine WHERE run_id = ?", [summary.run_id])
+        summary.quarantined = 0
     if progress:
         progress(size, size)
     summary.files.append(label)

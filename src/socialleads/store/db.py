@@ -69,7 +69,7 @@ class Store:
 
     def counts(self) -> dict[str, int]:
         tables = ["accounts", "posts", "post_entities", "interactions", "metrics_snapshots",
-                  "follower_snapshots", "clicks", "conversions", "quarantine", "ingest_runs"]
+                  "follower_snapshots", "clicks", "conversions", "experiment_assignments", "quarantine", "ingest_runs"]
         return {t: self.count(t) for t in tables}
 
     def close(self) -> None:

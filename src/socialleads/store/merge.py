@@ -150,5 +150,7 @@ def merge_table(con: duckdb.DuckDBPyConnection, m: TableMerge) -> tuple[int, int
     return staged, new, updated
 
 
-def staged_rows(con: duckdb.DuckDBPyConnection) -> int:
-    return sum(_one(con, f"SELECT count(*) FROM {staging_name(m)}") for m in ALL)
+def staged_rows(con: duckdb.DuckDBPyConnection, more: tuple[str, ...] = ()) -> int:
+    """Rows in the staging tables (and in the tables `more`), in one statement."""
+    tables = [staging_name(m) for m in ALL] + list(more)
+    return _one(con, "SELECT " + " + ".join(f"(SELECT count(*) FROM {t})" for t in tables))

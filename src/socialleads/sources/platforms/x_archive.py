@@ -187,7 +187,8 @@ def js_items(data: bytes, label: str, reject: Reject) -> Iterator[tuple[int, Any
     body = body.strip().rstrip(";").rstrip()
     if not clean:
         reject(label, "file", "not UTF-8 text: undecodable bytes; the items holding them are quarantined", None)
-    if not body:
+    if not body:      # 0 bytes, or nothing after '=': a damaged copy (an archive with no items writes `= [ ]`)
+        reject(label, "file", "empty: no list of items in it (a damaged or cut-off copy of the file?)", None)
         return
     items = _loads(body) if clean else _BAD
     if items is _BAD:
@@ -1077,22 +1078,33 @@ def read_snapshots(path: Path, reject: Reject) -> Iterator[Record]:
         except ValueError:
             reject(str(p), "file name", f"{date!r} is not a date", None)
             continue
-        seen: set[str] = set()
+        # A snapshot is the whole list or nothing: a list cut short (a truncated download) or with an entry that
+        # cannot be read would count the followers it misses as lost (churn) and lower the growth; so a damaged
+        # list is not stored at all, its faults named, and the other dates are kept.
+        faults: list[tuple[str, str, str, str | None]] = []
+        keep: Reject = lambda *a, faults=faults: faults.append(a)  # type: ignore[misc]  # noqa: E731
         try:
-            items = list(js_items(p.read_bytes(), str(p), reject))
+            items = list(js_items(p.read_bytes(), str(p), keep))
         except (FormatError, OSError) as exc:   # one damaged or unreadable list: named, the other dates kept
             reject(str(p), "file", str(exc) if isinstance(exc, FormatError) else
                    f"cannot be read ({exc.strerror or type(exc).__name__})", None)
             continue
+        keys: dict[str, None] = {}
         for i, item in items:
             f = item.get("follower", item) if isinstance(item, dict) else None
             k = _key(f.get("accountId")) if isinstance(f, dict) else None
             if k is None:
-                reject(str(p), f"item {i}", "follower entry without an accountId", _raw(item))
-                continue
-            if k in seen:
-                continue
-            seen.add(k)
+                faults.append((str(p), f"item {i}", "follower entry without an accountId", _raw(item)))
+            else:
+                keys[k] = None
+        if faults:
+            for fault in faults:
+                reject(*fault)
+            reject(str(p), "file", f"damaged follower list ({len(faults):,} fault(s)): the {date} snapshot is not "
+                                   f"stored ({len(keys):,} follower(s) read); a partial list would count the "
+                                   "followers it misses as lost", None)
+            continue
+        for k in keys:
             yield {"record_type": "follower_snapshot", "account_key": owner.key, "observed_at": observed,
                    "follower_key": k}
 
