@@ -172,7 +172,7 @@ def import_(
             print_json([{"name": n, "description": d} for n, d in describe().items()])
         else:
             for n, d in describe().items():
-                console.print(f"[bold]{n}[/bold]  {d}")
+                console.print(f"[bold]{n}[/bold]  {escape(d)}", soft_wrap=True)
         return
     if path is None:
         raise LeadsError("leads import: give a PATH to import (or --list-formats)")

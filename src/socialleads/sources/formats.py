@@ -24,6 +24,8 @@ class FileFormat:
     description: str
     detect: Callable[[Path], bool]                       # is `path` (file or folder) in this format?
     read: Callable[[Path, Reject], Iterator[Record]]     # generic-format records
+    companions: tuple[str, ...] = ()                     # files beside the input that it reads too (a folder's
+                                                         # import does not take them for files of their own)
 
 
 _REGISTRY: dict[str, FileFormat] = {}

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import json
+import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,6 +54,49 @@ def file_kind(path: Path) -> str | None:
     if head.lstrip()[:1] == b"{":
         return "jsonl"
     return None
+
+
+_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+
+
+def unknown_file_reason(path: Path) -> str:
+    """Why `path`, which no reader detected and whose kind is not a generic one, is refused: a container that
+    cannot be opened is named as damaged (a cut download is the usual cause), not as a file of the wrong kind."""
+    name = path.name.lower()
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(8)
+    except OSError as exc:
+        return f"{path}: cannot be read ({exc.strerror or type(exc).__name__})"
+    hint = "if it is an export, it may be cut off or corrupt: copy or download it again"
+    if head.startswith(b"PK") or name.endswith(".zip"):
+        try:
+            with zipfile.ZipFile(path) as z:
+                z.namelist()
+        except zipfile.BadZipFile:
+            return f"{path}: a ZIP archive that cannot be opened (its table of contents is missing or damaged); {hint}"
+        except (OSError, ValueError) as exc:
+            return f"{path}: a ZIP archive that cannot be opened ({exc}); {hint}"
+        return f"{path}: a ZIP archive with no export leads reads in it (see `leads import --list-formats`)"
+    if head.startswith(_ZSTD_MAGIC) or name.endswith(".zst"):
+        try:
+            import zstandard
+        except ImportError:
+            return f"{path}: zstd-compressed data, and the zstandard package is not installed"
+        try:
+            with path.open("rb") as fh, zstandard.ZstdDecompressor().stream_reader(fh) as r:
+                got = r.read(1 << 20)
+        except (zstandard.ZstdError, OSError) as exc:
+            return f"{path}: zstd-compressed data that cannot be decompressed ({exc}); {hint}"
+        if not got:
+            return f"{path}: zstd-compressed data with no complete block; {hint}"
+        return (f"{path}: zstd-compressed data in no format leads detects (a capture or dump is recognised by its "
+                "first lines: name its format with --format, see `leads import --list-formats`)")
+    if name.endswith(".car"):
+        return f"{path}: not a CAR file leads can read (its header is missing or damaged); {hint}"
+    if head.startswith(b"\x1f\x8b") or name.endswith((".tgz", ".tar", ".gz")):
+        return f"{path}: an archive or compressed file in no format leads detects; {hint}"
+    return f"{path}: not in the generic format (expected JSON lines, CSV or Parquet)"
 
 
 def _struct_type(spec: R.RecordSpec) -> str:

@@ -498,7 +498,8 @@ def plan_folder(path: Path) -> tuple[list[tuple[F.FileFormat, Path]], list[Path]
                     skipped.append(str(e))
 
     visit(path, 0)
-    return exports, generic, skipped
+    used = {p.parent / c for f, p in exports if p.is_file() for c in f.companions}
+    return exports, [g for g in generic if g not in used], skipped
 
 
 def _import_folder(store: Store, path: Path, *, progress: Callable[[int, int], None] | None,
@@ -596,12 +597,14 @@ def _import_records(store: Store, path: Path, platform: F.FileFormat, run: _Run,
     if summary.quarantined and not any(summary.accepted.values()) and (summary.refused or forced):
         # The input is refused whole, as a file not in the generic format is: its items are not kept in quarantine
         # one by one (a file of another kind given with --format would leave a row per line).
+        first = run_sql(con, "SELECT place, reason FROM quarantine WHERE run_id = ? "
+                             "ORDER BY line NULLS LAST, place LIMIT 1", [summary.run_id])
+        why = f"the first: {first[0][0]}: {first[0][1][:300]}" if first else ""
         if not summary.refused:
-            first = run_sql(con, "SELECT place, reason FROM quarantine WHERE run_id = ? "
-                                 "ORDER BY line NULLS LAST, place LIMIT 1", [summary.run_id])
-            why = f"; the first: {first[0][0]}: {first[0][1]}" if first else ""
             summary.refused.append(f"{path}: nothing in it could be read as {platform.name} "
-                                   f"({summary.quarantined:,} item(s) rejected{why})")
+                                   f"({summary.quarantined:,} item(s) rejected; {why})")
+        elif why:        # the reader's refusal, with what it met (e.g. a capture cut off before its first event)
+            summary.refused[-1] += f" ({summary.quarantined:,} fault(s); {why})"
         run_sql(con, "DELETE FROM quarantine WHERE run_id = ?", [summary.run_id])
         summary.quarantined = 0
     if progress:
@@ -636,7 +639,7 @@ def _import_files(store: Store, files: list[Path], fmt: str | None, run: _Run,
         file_type = type_from_filename(f.name)
         try:
             if kind is None:
-                raise FormatError(f"{f}: not in the generic format (expected JSON lines, CSV or Parquet)")
+                raise FormatError(G.unknown_file_reason(f))
             if kind == "jsonl":
                 G.check_jsonl(f, file_type)
                 sources = G.jsonl_sources(con, f, on_bytes=bytes_done)

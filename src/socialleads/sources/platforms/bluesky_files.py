@@ -27,6 +27,7 @@ as far as it goes: the records reachable from what survived are kept, the rest i
 from __future__ import annotations
 
 import base64
+import binascii
 import datetime as dt
 import json
 import re
@@ -632,6 +633,17 @@ def _is_commit_json(head: bytes) -> bool:
     return (b'"ops"' in head and b'"repo"' in head) or re.search(rb'"blocks"\s*:\s*\{\s*"\$bytes"', head) is not None
 
 
+def _cid_bytes(link: dict) -> bytes | None:
+    """The bytes of a JSON CID link {"$link": "b…"} (multibase base32), or None when it is not one."""
+    text = cid_str(link)
+    if not isinstance(text, str) or not text.startswith("b"):
+        return None
+    try:
+        return base64.b32decode(text[1:].upper() + "=" * (-(len(text) - 1) % 8))
+    except (binascii.Error, ValueError):
+        return None
+
+
 def _commit_records(body: dict[str, Any], blocks: dict[bytes, Any], when: str | None, deletes: _Deletes,
                     file: str, place: str, reject: Reject) -> Iterator[Record]:
     did = body.get("repo")
@@ -649,7 +661,10 @@ def _commit_records(body: dict[str, Any], blocks: dict[bytes, Any], when: str | 
         cid = op.get("cid")
         if action in ("create", "update"):
             if isinstance(cid, dict):                                # JSON form: {"$link": …}
-                cid = base64.b32decode(cid_str(cid)[1:].upper() + "=" * (-(len(cid_str(cid)) - 1) % 8))
+                cid = _cid_bytes(cid)
+                if cid is None:
+                    reject(file, f"{place} op {k}", f"{path_}: the op's cid is not a base32 CID link", None)
+                    continue
             record = blocks.get(cid) if isinstance(cid, bytes) else None
             if record is None and collection in MODELLED:
                 reject(file, f"{place} op {k}", f"{path_}: record block not in the commit's blocks", None)
