@@ -15,14 +15,15 @@ Two formats:
   they are private messages.
   The real sample repeats the `orderedItems` key (`"orderedItems":[],"orderedItems":[…]`) and misstates
   `totalItems`: every `orderedItems` array is read and `totalItems` is ignored. A truncated or
-  malformed outbox keeps every item before the damage and rejects the rest with its place.
+  malformed outbox rejects the damaged item with its place and keeps every other item (below).
 * `likes.json` → `like` interactions by the owner, with no time (`created_at` null, `time_precision`
   'unknown'): the archive has none.
 * `bookmarks.json` → **skipped**, not rejected: the data model has no bookmark type (and a bookmark is
   private, not an interaction anyone sees). `bookmark_count(path)` gives their number for reports.
 * `following_accounts.csv`, if present inside the archive or folder, is read as below.
 * Media files and everything else are left alone; unsafe members (`..`, absolute paths, links, zip
-  bombs) are reported through `reject`.
+  bombs) are reported through `reject`. A member cut off by a truncated or corrupt archive is rejected
+  at the byte where it breaks off, and the items before that byte are read as from a cut file.
 
 `masto_follows_csv` — Mastodon's follows export `following_accounts.csv` (header `Account address,
 Show boosts,…`): one `follow` by the owner per row, without a time. The CSV does not say whose follows
@@ -47,7 +48,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from socialleads.errors import FormatError
-from socialleads.sources.archive import Archive
+from socialleads.sources.archive import Archive, Truncated
 from socialleads.sources.formats import FileFormat, Record, Reject, register
 
 PLATFORM = "mastodon"
@@ -170,41 +171,100 @@ def _decode(data: bytes, label: str, reject: Reject) -> str:
 
 
 _ITEMS = re.compile(r'"orderedItems"\s*:\s*\[')
+_WS = re.compile(r"\s*")
+_COMMA = re.compile(r",\s*")
+_PROBE = 1 << 16          # chars a candidate item is first tried in (below)
+_BAD = object()
 
 
-def _salvage_items(text: str, label: str, reject: Reject) -> list[Any]:
-    """The items of every `orderedItems` array of a damaged collection, up to the damage."""
+def _skip_ws(text: str, pos: int) -> int:
+    return _WS.match(text, pos).end()  # type: ignore[union-attr]  # `\s*` always matches
+
+
+def _value(dec: json.JSONDecoder, text: str, pos: int) -> tuple[Any, int]:
+    """The array item at `pos` and where the ',' or ']' after it is (the end of the text when cut there);
+    JSONDecodeError when it is damaged, or followed by anything else (a value closed early by the damage)."""
+    item, end = dec.raw_decode(text, pos)
+    end = _skip_ws(text, end)
+    if text[end:end + 1] not in (",", "]", ""):
+        raise json.JSONDecodeError("Expecting ',' delimiter", text, end)
+    return item, end
+
+
+def _kind(item: Any) -> tuple[str, Any, Any]:
+    """What an item looks like: its JSON type and, for an object, its first key and its `type`. Resuming after a
+    damaged item only on a kind already seen tells the next item from an object nested in the damaged one (a
+    tag, an attachment, an emoji), which counting brackets cannot: a damaged quote swaps what is string and what
+    is not for the rest of the item."""
+    if not isinstance(item, dict):
+        return type(item).__name__, None, None
+    kind = item.get("type")
+    return "dict", next(iter(item), None), kind if isinstance(kind, str) else None
+
+
+def _probe(dec: json.JSONDecoder, text: str, q: int) -> Any:
+    """The whole item at `q`, or _BAD. Tried on the next _PROBE chars first: json counts the lines before an
+    error, so a failure on the whole text costs its length, and a damaged stretch can hold thousands of
+    candidates. Only a verdict the window's end may have caused is asked of the whole text."""
+    part = text[q:q + _PROBE]
+    try:
+        item, near = _value(dec, part, 0)
+    except json.JSONDecodeError as exc:
+        item, near = _BAD, len(part) if exc.msg.startswith("Unterminated") else exc.pos
+    if len(part) == _PROBE and near > _PROBE - 16:
+        try:
+            item, _ = _value(dec, text, q)
+        except json.JSONDecodeError:
+            return _BAD
+    return item
+
+
+def _resume(dec: json.JSONDecoder, text: str, pos: int, kinds: set[tuple[str, Any, Any]]) -> int | None:
+    """Where the item after a damaged one at `pos` starts: after the first ',' followed by an item of a kind
+    seen before (of any kind when none was); None when there is none (cut inside this item, or the last)."""
+    for c in _COMMA.finditer(text, pos + 1):
+        item = _probe(dec, text, c.end())
+        if item is not _BAD and (not kinds or _kind(item) in kinds):
+            return c.end()
+    return None
+
+
+def _salvage_items(text: str, label: str, reject: Reject) -> list[tuple[int, Any]]:
+    """(position, item) of the items of every `orderedItems` array of a damaged collection: a damaged item is
+    rejected with its position and reading resumes at the next item, so one bad byte costs one item."""
     dec = json.JSONDecoder(object_pairs_hook=_collect_pairs)
-    items: list[Any] = []
-    for m in _ITEMS.finditer(text):
-        pos = m.end()
-        while True:
-            while pos < len(text) and text[pos] in " \t\r\n":
-                pos += 1
-            if pos < len(text) and text[pos] == "]":
-                break
+    items: list[tuple[int, Any]] = []
+    n = 0                                            # the next item's position, damaged ones counted
+    kinds: set[tuple[str, Any, Any]] = set()        # what the good items look like
+    m = _ITEMS.search(text)
+    while m:
+        pos = _skip_ws(text, m.end())
+        while text[pos:pos + 1] != "]":
             try:
-                item, pos = dec.raw_decode(text, pos)
+                item, end = _value(dec, text, pos)
             except json.JSONDecodeError as exc:
-                reject(label, f"item {len(items)}", f"truncated or malformed JSON at char {exc.pos} "
-                                                    f"({exc.msg}); the rest of the array is not read",
+                nxt = _resume(dec, text, pos, kinds)
+                then = f"read on from char {nxt}" if nxt is not None else "no item after it can be read"
+                reject(label, f"item {n}", f"truncated or malformed JSON at char {exc.pos} ({exc.msg}); {then}",
                        text[pos:pos + 200])
+                n += 1
+                if nxt is None:
+                    return items
+                pos = nxt
+                continue
+            items.append((n, item))
+            kinds.add(_kind(item))
+            n += 1
+            if end == len(text):
+                reject(label, f"item {n}", "truncated: the array ends without ']'", None)
                 return items
-            items.append(item)
-            while pos < len(text) and text[pos] in " \t\r\n":
-                pos += 1
-            if pos < len(text) and text[pos] == ",":
-                pos += 1
-            elif pos < len(text) and text[pos] == "]":
-                break
-            else:
-                reject(label, f"item {len(items)}", "truncated: the array ends without ']'", text[pos:pos + 200])
-                return items
+            pos = _skip_ws(text, end + 1) if text[end] == "," else end
+        m = _ITEMS.search(text, pos)
     return items
 
 
-def read_collection(data: bytes, label: str, reject: Reject) -> list[Any]:
-    """All `orderedItems` of an ActivityStreams OrderedCollection file, tolerant of damage."""
+def read_collection(data: bytes, label: str, reject: Reject) -> list[tuple[int, Any]]:
+    """(position, item) of all `orderedItems` of an ActivityStreams OrderedCollection file, tolerant of damage."""
     text = _decode(data, label, reject)
     try:
         doc = json.loads(text, object_pairs_hook=_collect_pairs)
@@ -216,7 +276,7 @@ def read_collection(data: bytes, label: str, reject: Reject) -> list[Any]:
     if not isinstance(doc, dict) or not isinstance(doc.get("orderedItems", []), list):
         reject(label, "file", "not an OrderedCollection (no orderedItems list)", text[:200])
         return []
-    return doc.get("orderedItems", [])
+    return list(enumerate(doc.get("orderedItems", [])))
 
 
 # ----------------------------------------------------------------------------- archive
@@ -389,7 +449,7 @@ def _likes(arch: Archive, name: str, owner_key: str | None, reject: Reject) -> I
     if items and not owner_key:
         reject(label, "file", "likes without an owner: actor.json is missing or unreadable", None)
         return
-    for i, uri in enumerate(items):
+    for i, uri in items:
         target = _uri(uri)
         if not target:
             reject(label, f"item {i}", "a liked item must be a status URI", json.dumps(uri)[:500])
@@ -408,10 +468,14 @@ def bookmark_count(path: Path) -> int:
 
 
 def _member(arch: Archive, name: str, reject: Reject) -> bytes | None:
-    """A member's bytes, or None when it cannot be read (cut off in a truncated archive, too large): that member
-    is quarantined by name and the archive's other members are still read."""
+    """A member's bytes, or None when it cannot be read (too large, a bomb): that member is quarantined by name and
+    the archive's other members are still read. One cut off in a truncated or corrupt archive is quarantined at
+    the byte where it breaks off, and its bytes before are returned: their items are read as from a cut file."""
     try:
         return arch.read_bytes(name)
+    except Truncated as exc:
+        reject(arch.label(name), f"byte {exc.offset}", str(exc), None)
+        return exc.data
     except FormatError as exc:
         reject(arch.label(name), "file", str(exc), None)
         return None
@@ -440,7 +504,7 @@ def read_archive(path: Path, reject: Reject) -> Iterator[Record]:
             label = arch.label(outbox_name)
             ob = _Outbox(owner_key, followers, label, reject)
             data = _member(arch, outbox_name, reject)
-            for i, act in enumerate(read_collection(data, label, reject) if data is not None else []):
+            for i, act in read_collection(data, label, reject) if data is not None else []:
                 yield from ob.item(i, act)
         likes = _top(arch, "likes.json")
         if likes:
@@ -525,4 +589,4 @@ register(FileFormat("masto_archive",
                     detect=_detect_archive, read=read_archive))
 register(FileFormat("masto_follows_csv",
                     "Mastodon follows export following_accounts.csv (owner from actor.json beside it)",
-                    detect=_detect_csv, read=read_follows_csv))
+                    detect=_detect_csv, read=read_follows_csv, companions=("actor.json",)))
