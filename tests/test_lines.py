@@ -79,7 +79,6 @@ def test_a_line_longer_than_a_buffer_is_passed_over_with_a_stand_in(tmp_path, mo
         numbers += t.column("line_no").to_pylist()
     assert rows[:2] == [b"one\n", b"two\n"] and rows[3:] == ([b"after\n"] if tail else [])
     assert numbers == list(range(1, len(rows) + 1))
-    if chunk == 5000:        # a line that fits in one buffer is handed on whole (DuckDB reads ~70 MB lines)
-        assert rows[2] == long
-    else:
-        assert rows[2].decode() == f"{L.TOO_LONG}line longer than 100 bytes ({len(long):,} bytes): not read\n"
+    # a line over the cap is stood in for whether it spans buffers or fits in one (DuckDB's JSON functions run out
+    # of the default memory limit on lines of ~8 MiB of small values)
+    assert rows[2].decode() == f"{L.TOO_LONG}line longer than 100 bytes ({len(long):,} bytes): not read\n"

@@ -3,10 +3,16 @@
 No Python loop per line: newlines are found with numpy in fixed-size chunks and each chunk becomes a
 zero-copy Arrow binary array, so memory is bounded by the chunk size whatever the file size. Lines
 keep their trailing newline (the SQL side trims it) so that the offsets stay contiguous.
+
+Every JSON-lines reader reads its lines here (the generic importer and the Jetstream columnar path by
+batches, the Python readers of Reddit dumps, Jetstream .zst captures and twarc files by `numbered_lines`),
+so one cap holds for all of them: a line longer than MAX_LINE_BYTES is never handed on; a one-line
+stand-in takes its place and number, and every reader quarantines it with the reason it carries.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import os
 import queue
@@ -22,7 +28,15 @@ import pyarrow as pa
 from socialleads.errors import FormatError
 
 CHUNK_BYTES = 128 << 20  # ≥ 2 x 122,880 lines, so that DuckDB scans a batch on both cores
-MAX_LINE_BYTES = 64 << 20
+# The longest line handed on (bytes, without its newline). Measured with the store's default memory limit
+# (1280 MB), 2 cores, the largest single line that still imported, beside a full batch of ordinary lines:
+# Jetstream 6-7 MiB when the line is made of tiny values (`"x":[0,0,…]`, parsed by several JSON functions on
+# the columnar path; a 24 MiB text still passed), generic 7 MiB likewise (a 64 MiB text passed), Reddit
+# ~44 MiB (one big body: plain or .zst), twarc over 64 MiB (its records are small; its Python parse is the
+# cost); 8 MiB of tiny values ran out of memory on both columnar paths. 4 MiB keeps a margin of 1.5-2x below
+# that and is still 2x the largest real line seen (a twarc page of 500 tweets with includes, ~2 MB; Bluesky
+# records are at most ~1 MB, Reddit items ~100 KB).
+MAX_LINE_BYTES = 4 << 20
 _BOM = b"\xef\xbb\xbf"
 
 
@@ -35,7 +49,19 @@ def open_binary(path: Path) -> BinaryIO:
 _SCAN_BLOCK = 8 << 20  # newline search in cache-sized blocks (measured 5x faster than one 64 MiB pass)
 
 
-def _batch(body: memoryview, first_line: int) -> pa.Table:
+def _table(body: memoryview, offsets: np.ndarray, first_line: int) -> pa.Table:
+    """Lines `body[offsets[i]:offsets[i + 1]]`, numbered from `first_line` (zero-copy)."""
+    n = len(offsets) - 1
+    raw = pa.Array.from_buffers(pa.large_binary(), n, [None, pa.py_buffer(offsets), pa.py_buffer(body)])
+    line_no = np.arange(first_line, first_line + n, dtype=np.int64)
+    # from buffers: pa.table(dict) and pa.array(numpy) import pandas (0.2 s) to ask whether it is a frame
+    nums = pa.Array.from_buffers(pa.int64(), n, [None, pa.py_buffer(line_no)])
+    return pa.Table.from_arrays([nums, raw], names=["line_no", "raw"])
+
+
+def _batches(body: memoryview, first_line: int) -> Iterator[pa.Table]:
+    """The lines of `body` as one table, or, when some are longer than MAX_LINE_BYTES (rare), as several: the
+    lines between them zero-copy and a stand-in for each long one (one table each, so that nothing is copied)."""
     buf = np.frombuffer(body, dtype=np.uint8)
     parts = [np.flatnonzero(buf[i:i + _SCAN_BLOCK] == 10) + i for i in range(0, len(buf), _SCAN_BLOCK)]
     ends = np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
@@ -44,11 +70,21 @@ def _batch(body: memoryview, first_line: int) -> pa.Table:
     offsets = np.empty(len(ends) + 1, dtype=np.int64)
     offsets[0] = 0
     offsets[1:] = ends + 1
-    raw = pa.Array.from_buffers(pa.large_binary(), len(ends), [None, pa.py_buffer(offsets), pa.py_buffer(body)])
-    line_no = np.arange(first_line, first_line + len(ends), dtype=np.int64)
-    # from buffers: pa.table(dict) and pa.array(numpy) import pandas (0.2 s) to ask whether it is a frame
-    nums = pa.Array.from_buffers(pa.int64(), len(ends), [None, pa.py_buffer(line_no)])
-    return pa.Table.from_arrays([nums, raw], names=["line_no", "raw"])
+    if len(buf) <= MAX_LINE_BYTES:
+        yield _table(body, offsets, first_line)
+        return
+    sizes = np.diff(offsets)                      # with the newline; the last line may have none
+    long = np.flatnonzero(sizes - (buf[ends] == 10) > MAX_LINE_BYTES)
+    lo = 0                                        # the first line not handed on yet
+    for i in long.tolist():
+        if i > lo:
+            yield _table(body[offsets[lo]:offsets[i]], offsets[lo:i + 1] - offsets[lo], first_line + lo)
+        yield _too_long(first_line + i, int(sizes[i]))
+        lo = i + 1
+    if lo == 0:
+        yield _table(body, offsets, first_line)
+    elif lo < len(ends):
+        yield _table(body[offsets[lo]:], offsets[lo:] - offsets[lo], first_line + lo)
 
 
 def _size(fh: BinaryIO) -> int | None:
@@ -71,15 +107,15 @@ _GZ_STEP = 64 << 10
 
 
 def _fill(fh: BinaryIO, view: memoryview, compressed: bool) -> tuple[int, BaseException | None]:
-    """readinto that keeps what was read when a compressed stream breaks off (a truncated or damaged .gz):
-    (bytes read, the error that stopped it or None)."""
+    """readinto that keeps what was read when a compressed stream breaks off (a truncated or damaged .gz, or
+    .zst: its reader raises ValueError): (bytes read, the error that stopped it or None)."""
     if not compressed:
         return fh.readinto(view) or 0, None  # type: ignore[attr-defined]
     got = 0
     while got < len(view):
         try:       # read1: one decompressed piece at a time (readinto loses a piece read before the error)
             piece = fh.read1(min(_GZ_STEP, len(view) - got))  # type: ignore[attr-defined]
-        except (EOFError, OSError, zlib.error) as exc:
+        except (EOFError, OSError, ValueError, zlib.error) as exc:
             return got, exc
         if not piece:
             break
@@ -89,37 +125,48 @@ def _fill(fh: BinaryIO, view: memoryview, compressed: bool) -> tuple[int, BaseEx
 
 
 # the stand-in for a line too long to read: not JSON (so any reader quarantines it), and the generic
-# importer's quarantine gives its text as the reason
+# importer's quarantine gives its text as the reason (the Python readers: `too_long_reason`)
 TOO_LONG = "⟨leads⟩ "
+_TOO_LONG_B = TOO_LONG.encode()
 
 
 def _too_long(line_no: int, nbytes: int) -> pa.Table:
-    text = f"{TOO_LONG}line longer than {MAX_LINE_BYTES:,} bytes ({nbytes:,} bytes): not read\n"
-    return _batch(memoryview(bytearray(text.encode())), line_no)
+    text = f"{TOO_LONG}line longer than {MAX_LINE_BYTES:,} bytes ({nbytes:,} bytes): not read\n".encode()
+    return _table(memoryview(text), np.array([0, len(text)], dtype=np.int64), line_no)
 
 
-def line_batches(path: Path, chunk_bytes: int | None = None) -> Iterator[pa.Table]:
+def too_long_reason(line: bytes) -> str | None:
+    """The quarantine reason of a stand-in line ("line longer than N bytes (M bytes): not read"), else None."""
+    if not line.startswith(_TOO_LONG_B):
+        return None
+    return line[len(_TOO_LONG_B):].decode("utf-8", "replace").rstrip("\r\n")
+
+
+def line_batches(path: Path, chunk_bytes: int | None = None, *, stream: BinaryIO | None = None) -> Iterator[pa.Table]:
     """Yield tables (line_no int64, raw large_binary incl. newline); line numbers are 1-based.
 
     Each chunk is read into a fresh buffer (the Arrow arrays point into it, so it is never reused) and
-    only the partial last line is copied forward.
+    only the partial last line is copied forward. A line longer than MAX_LINE_BYTES, within a buffer or
+    across several, comes as its stand-in (`TOO_LONG` …). `stream`: the file's bytes from an open reader
+    instead of `path` (a .zst file decompressed by its reader: `read1(n)`, ValueError when it is damaged);
+    a compressed input that breaks off raises TruncatedInput after the lines before the break.
     """
     size = chunk_bytes or CHUNK_BYTES
     next_line = 1
     carry = b""
     first = True
     skipping = 0    # > 0: inside a line longer than a buffer, this many of its bytes passed over (never handed on)
-    with open_binary(path) as fh:
+    with open_binary(path) if stream is None else contextlib.nullcontext(stream) as fh:
         # a plain file's buffers are no larger than what is left of it (+1 byte to see its end in the same
         # read): a fresh buffer is zero-filled, and 128 MiB cost ~0.2 s for a file of a few lines
-        gz = path.name.endswith(".gz")
-        left = None if gz else _size(fh)
+        compressed = stream is not None or path.name.endswith(".gz")
+        left = None if compressed else _size(fh)
         while True:
             rem = None if left is None else left - fh.tell()
             want = size if rem is None or rem < 0 else min(size, rem + 1)     # rem < 0: the file grew
             buf = bytearray(len(carry) + want)
             buf[: len(carry)] = carry
-            n, broken = _fill(fh, memoryview(buf)[len(carry):], gz)
+            n, broken = _fill(fh, memoryview(buf)[len(carry):], compressed)
             if first:
                 first = False
                 if buf.startswith(_BOM):
@@ -142,9 +189,9 @@ def line_batches(path: Path, chunk_bytes: int | None = None) -> Iterator[pa.Tabl
                 # the complete lines read before the break are kept; the cut one and the rest are not
                 cut = buf.rfind(b"\n", lo, end)
                 if cut >= lo and not skipping:
-                    tbl = _batch(memoryview(buf)[lo: cut + 1], next_line)
-                    next_line += tbl.num_rows
-                    yield tbl
+                    for tbl in _batches(memoryview(buf)[lo: cut + 1], next_line):
+                        next_line += tbl.num_rows
+                        yield tbl
                 why = str(broken) or type(broken).__name__
                 raise TruncatedInput(f"{path}: the compressed data ends early or is damaged after line "
                                      f"{next_line - 1:,} ({why}); the lines before it are kept", f"line {next_line}")
@@ -163,13 +210,25 @@ def line_batches(path: Path, chunk_bytes: int | None = None) -> Iterator[pa.Tabl
                 skipping, carry = end - cut - 1, b""    # the unfinished last line is already too long
             else:
                 carry = bytes(buf[cut + 1: end])
-            tbl = _batch(memoryview(buf)[lo: cut + 1], next_line)
-            next_line += tbl.num_rows
-            yield tbl
+            for tbl in _batches(memoryview(buf)[lo: cut + 1], next_line):
+                next_line += tbl.num_rows
+                yield tbl
     if skipping:
         yield _too_long(next_line, skipping)
     elif carry:
-        yield _batch(memoryview(carry), next_line)
+        yield from _batches(memoryview(carry), next_line)
+
+
+def numbered_lines(path: Path, chunk_bytes: int = 1 << 20, *,
+                   stream: BinaryIO | None = None) -> Iterator[tuple[int, bytes]]:
+    """(line number, line without its newline) one by one, for the readers that parse lines in Python: the
+    lines of `line_batches` (so a line over the cap comes as its stand-in: `too_long_reason`), read in small
+    buffers (a Python reader holds one line at a time)."""
+    for tbl in line_batches(path, chunk_bytes, stream=stream):
+        n = int(tbl.column("line_no")[0].as_py())
+        for raw in tbl.column("raw").to_pylist():
+            yield n, raw[:-1] if raw.endswith(b"\n") else raw
+            n += 1
 
 
 def head_lines(path: Path, limit: int = 20, max_bytes: int = 1 << 20) -> list[bytes]:

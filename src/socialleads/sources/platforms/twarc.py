@@ -23,9 +23,12 @@ Mapping (keys as §6.1/§6.2 for X: `'x:'+id`, all ids strings):
 * `errors` (tweets not found, suspended users) and `meta` are API bookkeeping, not data: ignored.
 
 Bad input: a line that is not JSON (the fixture's stream capture ends with a cut line), a page whose
-`data` is neither tweets nor users (e.g. Lists), a tweet without id, author or time → `reject` with the
-line number (and the item's index); the rest is read. A folder is read when every `.jsonl` at its top is
-a twarc file.
+`data` is neither tweets nor users (e.g. Lists), a tweet without id, author or time, a line longer than
+the JSON-lines cap (sources/lines.py MAX_LINE_BYTES, with its size) → `reject` with the line number (and
+the item's index); the rest is read. A folder is read when every `.jsonl` at its top is a twarc file; a
+file of it that turns out not to be twarc output (its first JSON object is not a page) or cannot be read is
+quarantined by name and the other files are read (a single such file given on its own, or a folder of
+nothing else, is refused).
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from typing import Any
 
 from socialleads.errors import FormatError
 from socialleads.sources.formats import FileFormat, Record, Reject, register
+from socialleads.sources.lines import TruncatedInput, numbered_lines, too_long_reason
 
 PLATFORM = "x"
 SUFFIXES = (".jsonl", ".ndjson", ".json")
@@ -275,42 +279,59 @@ class _Reader:
 
 
 def _read_file(path: Path, rd: _Reader, reject: Reject) -> Iterator[Record]:
+    """The records of one file; raises FormatError when its first JSON object is not a twarc page."""
     file = str(path)
     first = True
-    with path.open("rb") as fh:
-        for n, raw in enumerate(fh, start=1):
-            if not raw.strip():
-                continue
-            try:
-                text = raw.decode("utf-8-sig" if n == 1 else "utf-8")
-            except UnicodeDecodeError as exc:
-                reject(file, f"line {n}", f"not valid UTF-8 (byte {exc.start} of the line)",
-                       raw[:2000].decode("utf-8", "replace"))
-                continue
-            try:
-                obj = json.loads(text)
-            except json.JSONDecodeError as exc:
-                reject(file, f"line {n}", f"malformed JSON ({exc.msg} at column {exc.colno})", text[:2000])
-                continue
-            if not isinstance(obj, dict):
-                reject(file, f"line {n}", "a line must be a JSON object (an API response page)", text[:2000])
-                continue
-            if first and not _is_twarc_line(obj):
-                raise FormatError(f"{path}: not twarc output (the first line has no data/includes/__twarc)")
-            first = False
-            yield from rd.page(obj, file, n)
+    for n, raw in numbered_lines(path):        # lines over the cap come as a stand-in (`too_long_reason`)
+        if not raw.strip():
+            continue
+        too_long = too_long_reason(raw)
+        if too_long:
+            reject(file, f"line {n}", too_long, None)
+            continue
+        try:
+            text = raw.decode("utf-8-sig" if n == 1 else "utf-8")
+        except UnicodeDecodeError as exc:
+            reject(file, f"line {n}", f"not valid UTF-8 (byte {exc.start} of the line)",
+                   raw[:2000].decode("utf-8", "replace"))
+            continue
+        try:
+            obj = json.loads(text)
+        except json.JSONDecodeError as exc:
+            reject(file, f"line {n}", f"malformed JSON ({exc.msg} at column {exc.colno})", text[:2000])
+            continue
+        if not isinstance(obj, dict):
+            reject(file, f"line {n}", "a line must be a JSON object (an API response page)", text[:2000])
+            continue
+        if first and not _is_twarc_line(obj):
+            raise FormatError(f"{path}: not twarc output (the first line has no data/includes/__twarc)")
+        first = False
+        yield from rd.page(obj, file, n)
 
 
 def read(path: Path, reject: Reject) -> Iterator[Record]:
-    if path.is_dir():
-        files = _jsonl_files(path)
-        if not files:
-            raise FormatError(f"{path}: no .jsonl files of twarc output in this folder")
-    else:
-        files = [path]
     rd = _Reader(reject)
+    if not path.is_dir():
+        yield from _read_file(path, rd, reject)
+        return
+    files = _jsonl_files(path)
+    if not files:
+        raise FormatError(f"{path}: no .jsonl files of twarc output in this folder")
+    failed = 0
     for f in files:
-        yield from _read_file(f, rd, reject)
+        # one file of the folder that is not twarc output, or cannot be read, is named in quarantine and the
+        # others are read (as an X archive's unreadable member is); the records it gave before are kept
+        try:
+            yield from _read_file(f, rd, reject)
+            continue
+        except FormatError as exc:          # TruncatedInput (a damaged .gz) is one too
+            why, place = str(exc), exc.place if isinstance(exc, TruncatedInput) else "file"
+        except OSError as exc:
+            why, place = f"{f}: cannot be read ({exc.strerror or type(exc).__name__})", "file"
+        reject(str(f), place, why, None)
+        failed += 1
+    if failed == len(files):                # nothing of the folder was read: refused, as a single file is
+        raise FormatError(f"{path}: none of its {failed:,} .jsonl file(s) could be read as twarc output")
 
 
 register(FileFormat("twarc", "Twitter API v2 JSON lines as written by twarc2 (pages with data/includes, "
