@@ -39,3 +39,34 @@ def leads(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None
     full_env.pop("LEADS_WORKSPACE", None) if env is None or "LEADS_WORKSPACE" not in env else None
     return subprocess.run([sys.executable, "-m", "socialleads", *args], cwd=cwd, env=full_env, input=stdin,
                           capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture
+def memory_keyring():
+    """An in-memory OS keyring for the test (never the developer's real one); yields its backend (`.d`)."""
+    import keyring
+    from keyring.backend import KeyringBackend
+
+    class Memory(KeyringBackend):
+        priority = 1
+
+        def __init__(self):
+            super().__init__()
+            self.d = {}
+
+        def get_password(self, service, username):
+            return self.d.get((service, username))
+
+        def set_password(self, service, username, password):
+            self.d[(service, username)] = password
+
+        def delete_password(self, service, username):
+            self.d.pop((service, username), None)
+
+    old = keyring.get_keyring()
+    mem = Memory()
+    keyring.set_keyring(mem)
+    try:
+        yield mem
+    finally:
+        keyring.set_keyring(old)

@@ -300,43 +300,20 @@ def test_cli_pull_keeps_the_secret_out_of_workspace_and_output(tmp_path, world):
     assert PASSWORD not in r.stdout + r.stderr
 
 
-def test_keyring_is_the_last_resort_and_login_stores_there(store, world, monkeypatch):
-    import keyring
-    from keyring.backend import KeyringBackend
+def test_keyring_is_the_last_resort_and_login_stores_there(store, world, monkeypatch, memory_keyring):
     from typer.testing import CliRunner
 
     from socialleads.cli.main import app
     from socialleads.sources.live.credentials import resolve
 
-    class Memory(KeyringBackend):
-        priority = 1
-
-        def __init__(self):
-            super().__init__()
-            self.d = {}
-
-        def get_password(self, service, username):
-            return self.d.get((service, username))
-
-        def set_password(self, service, username, password):
-            self.d[(service, username)] = password
-
-        def delete_password(self, service, username):
-            self.d.pop((service, username), None)
-
-    old = keyring.get_keyring()
-    mem = Memory()
-    keyring.set_keyring(mem)
-    try:
-        monkeypatch.delenv("LEADS_BLUESKY_APP_PASSWORD", raising=False)
-        assert resolve("bluesky", "app_password", None) is None
-        r = CliRunner().invoke(app, ["pull", "login", "bluesky"], input=PASSWORD + "\n")
-        assert r.exit_code == 0 and PASSWORD not in r.output
-        assert mem.d == {("socialleads", "bluesky:app_password"): PASSWORD}
-        assert resolve("bluesky", "app_password", None) == PASSWORD
-        monkeypatch.setenv("LEADS_BLUESKY_APP_PASSWORD", "from-env")
-        assert resolve("bluesky", "app_password", None) == "from-env"
-        assert resolve("bluesky", "app_password", "from-option") == "from-option"
-    finally:
-        keyring.set_keyring(old)
+    mem = memory_keyring
+    monkeypatch.delenv("LEADS_BLUESKY_APP_PASSWORD", raising=False)
+    assert resolve("bluesky", "app_password", None) is None
+    r = CliRunner().invoke(app, ["pull", "login", "bluesky"], input=PASSWORD + "\n")
+    assert r.exit_code == 0 and PASSWORD not in r.output
+    assert mem.d == {("socialleads", "bluesky:app_password"): PASSWORD}
+    assert resolve("bluesky", "app_password", None) == PASSWORD
+    monkeypatch.setenv("LEADS_BLUESKY_APP_PASSWORD", "from-env")
+    assert resolve("bluesky", "app_password", None) == "from-env"
+    assert resolve("bluesky", "app_password", "from-option") == "from-option"
     assert os.environ.get("LEADS_BLUESKY_APP_PASSWORD") == "from-env"

@@ -1,7 +1,8 @@
 """`leads pull SOURCE …`: live platform clients (docs/pull.md). Thin: options → sources/live/*.
 
 Exit codes: 0 the pull is complete; 3 some records were quarantined; 4 the pull stopped (a server
-failed, hung or refused): what came before is stored, and running the same command again resumes.
+failed, hung, refused or asked to wait longer than 15 min): what came before is stored, and running the
+same command again resumes (the message says when, or what to fix first).
 """
 
 from __future__ import annotations
@@ -16,7 +17,10 @@ from socialleads.cli.output import console, err_console, print_json
 pull_app = typer.Typer(help="Pull an account from a live platform API (Bluesky, Mastodon, Reddit).",
                        no_args_is_help=True)
 
-TimeoutOpt = Annotated[float, typer.Option("--timeout", min=0.1, help="Seconds to wait for each answer.")]
+TimeoutOpt = Annotated[float, typer.Option("--timeout", min=0.1, help=(
+    "Seconds to wait for a server to connect or send more of an answer; each answer must also be complete "
+    "within 4 × this (a server that trickles its answer is cut off). Either counts as a timeout: retried, "
+    "then the pull stops."))]
 LimitOpt = Annotated[int, typer.Option("--limit", min=1, max=100, help="Items per page.")]
 
 
@@ -48,10 +52,14 @@ BaseOpt = Annotated[str | None, typer.Option("--base-url", parser=http_url, help
 DEFAULT_SECRET = {"bluesky": "app_password", "mastodon": "token", "reddit": "client_secret"}
 
 
+def _notice(message: str) -> None:
+    err_console.print(message, markup=False, highlight=False, soft_wrap=True)
+
+
 def _policy(timeout: float) -> Any:
     from socialleads.sources.live.http import Policy
 
-    return Policy(timeout=timeout)
+    return Policy(timeout=timeout, notify=_notice)      # rate-limit waits are announced on stderr
 
 
 def _report(summary: Any, as_json: bool, ws: Any) -> None:
@@ -62,8 +70,10 @@ def _report(summary: Any, as_json: bool, ws: Any) -> None:
         print_json(out)
     else:
         parts = ", ".join(f"{e['endpoint'].split(':')[0]} {e['items']:,}" for e in out["endpoints"])
+        waited = f", waited {out['waited_seconds']:.1f} s" if out["waited_seconds"] else ""
         console.print(f"Pulled {summary.source} {summary.account}: {parts or 'nothing'} "
-                      f"({out['requests']} requests, {out['retries']} retries, {out['seconds']:.1f} s)", soft_wrap=True)
+                      f"({out['requests']} requests, {out['retries']} retries{waited}, {out['seconds']:.1f} s)",
+                      soft_wrap=True, markup=False)
     if summary.quarantined:
         err_console.print(f"{summary.quarantined:,} record(s) quarantined: see `leads quarantine`")
         raise typer.Exit(3)
@@ -97,7 +107,8 @@ def bluesky_command(
         login = resolve("bluesky", "handle", handle)
         with open_workspace(workspace) as ws:
             s = B.pull_bluesky(ws.store, actor, base_url=base_url, handle=login, app_password=secret,
-                               endpoints=_only(only, B.ENDPOINTS), policy=_policy(timeout), limit=limit)
+                               endpoints=_only(only, B.ENDPOINTS), policy=_policy(timeout), limit=limit,
+                               reuse_session=True)
             _report(s, as_json, ws)
 
 

@@ -14,8 +14,18 @@ import datetime as dt
 from typing import Any
 
 from socialleads.errors import LeadsError
-from socialleads.sources.live.credentials import scrub
-from socialleads.sources.live.http import Policy, PullError, failure_of, httpx_timeout, httpx_transport
+from socialleads.sources.live.credentials import clean, keep_private, load_private, scrub
+from socialleads.sources.live.http import (
+    Policy,
+    PullError,
+    check_server_url,
+    failure_of,
+    host_of,
+    httpx_timeout,
+    httpx_transport,
+    one_line,
+    stop_line,
+)
 from socialleads.sources.live.sync import Page, PullSession, PullSummary, walk
 from socialleads.sources.platforms.bluesky_files import bsky_time, xrpc_records
 
@@ -54,31 +64,42 @@ def _params(**kw: Any) -> dict[str, Any]:
 def pull_bluesky(store: Any, actor: str, *, base_url: str | None = None, handle: str | None = None,
                  app_password: str | None = None, endpoints: tuple[str, ...] = ENDPOINTS,
                  policy: Policy | None = None, limit: int = 100, engagement_posts: int = 20,
-                 max_pages: int | None = None) -> PullSummary:
+                 max_pages: int | None = None, reuse_session: bool = False) -> PullSummary:
     """Pull `actor` (a handle or DID) into `store`. Raises PullError (after storing what came) when a
-    request fails for good; the summary of a complete pull is returned."""
+    request fails for good; the summary of a complete pull is returned. With `reuse_session` (the CLI's
+    choice), the login session is kept in the OS keyring, when one is usable, and reused by the next
+    pulls instead of a new createSession (30 / 5 min, 300 / day per account, §1.2)."""
     Client, Request = _sdk()
     unknown = set(endpoints) - set(ENDPOINTS)
     if unknown:
         raise LeadsError(f"bluesky: unknown endpoint(s) {', '.join(sorted(unknown))} (known: {', '.join(ENDPOINTS)})")
+    check_server_url(base_url, "bluesky --base-url")
+    app_password = clean(app_password)
     policy = policy or Policy(budget=BUDGET)
     if policy.budget is None:
         policy.budget = BUDGET
+    counted_from = policy.counters()
     authed = bool(app_password)
-    base = base_url or (ENTRYWAY if authed else PUBLIC_APPVIEW)
+    base = (base_url or (ENTRYWAY if authed else PUBLIC_APPVIEW)).rstrip("/")
     client = Client(base_url=base, request=Request(transport=httpx_transport(policy), timeout=httpx_timeout(policy)))
-    secrets = (app_password,)
+    secrets: list[str | None] = [app_password]
     session: PullSession | None = None
     current = "com.atproto.server.createSession" if authed else NSID[endpoints[0]] if endpoints else ""
     try:
         if authed:
-            client.login(handle or actor, app_password, fetch_bsky_profile=False)
+            login_handle = handle or actor
+            if not (reuse_session and _resume_session(client, base, login_handle, secrets)):
+                current = "com.atproto.server.createSession"
+                client.login(login_handle, app_password, fetch_bsky_profile=False)
+            sess = getattr(client, "_session", None)
+            secrets += [getattr(sess, "access_jwt", None), getattr(sess, "refresh_jwt", None)]
         did = actor if actor.startswith("did:") else None
         if did is None:
             current = "com.atproto.identity.resolveHandle"
             did = client.com.atproto.identity.resolve_handle(params={"handle": actor}).did
         session = PullSession(store, SOURCE, CONNECTOR, did, {"base_url": base, "endpoints": list(endpoints),
-                                                               "authenticated": authed})
+                                                               "authenticated": authed},
+                              policy=policy, counted_from=counted_from)
         rejects: list[tuple[str, str, str | None]] = []
 
         def reject(file: str, place: str, reason: str, raw: str | None) -> None:
@@ -96,6 +117,9 @@ def pull_bluesky(store: Any, actor: str, *, base_url: str | None = None, handle:
             return [{"record_type": "account", "platform": "bluesky", "account_key": did, "is_owner": True,
                      "handle": None if actor.startswith("did:") else actor}]
 
+        def at(nsid: str) -> str:
+            return f"GET {base}/xrpc/{nsid}"
+
         session.commit_page("owner", owner_record(), session.state("owner"), 0)
         ns = client.app.bsky
         for ep in endpoints:
@@ -107,7 +131,7 @@ def pull_bluesky(store: Any, actor: str, *, base_url: str | None = None, handle:
                     return Page(r.get("feed") or [], r.get("cursor") or None, r)
 
                 walk(session, NSID[ep], fetch, mapper(lambda d: {}, "feed", NSID[ep]), _feed_marker,
-                     max_pages=max_pages)
+                     max_pages=max_pages, where=at(NSID[ep]))
             elif ep in ("followers", "follows"):
                 call = ns.graph.get_followers if ep == "followers" else ns.graph.get_follows
 
@@ -116,7 +140,8 @@ def pull_bluesky(store: Any, actor: str, *, base_url: str | None = None, handle:
                     return Page(r.get(ep) or [], r.get("cursor") or None, r)
 
                 walk(session, NSID[ep], fetch, mapper(lambda d: {"subject": d.get("subject")}, ep, NSID[ep]),
-                     lambda v: v.get("did") if isinstance(v, dict) else None, ordered=False, max_pages=max_pages)
+                     lambda v: v.get("did") if isinstance(v, dict) else None, ordered=False, max_pages=max_pages,
+                     where=at(NSID[ep]))
             elif ep == "notifications":
                 if not authed:
                     continue                     # own account only, needs the app password (§1.3)
@@ -126,7 +151,8 @@ def pull_bluesky(store: Any, actor: str, *, base_url: str | None = None, handle:
                     return Page(r.get("notifications") or [], r.get("cursor") or None, r)
 
                 walk(session, NSID[ep], fetch, mapper(lambda d: {}, "notifications", NSID[ep]),
-                     lambda n: tmark(n.get("indexedAt")) if isinstance(n, dict) else None, max_pages=max_pages)
+                     lambda n: tmark(n.get("indexedAt")) if isinstance(n, dict) else None, max_pages=max_pages,
+                     where=at(NSID[ep]))
             else:                                # likes / reposts of the owner's most recent posts
                 key = "likes" if ep == "likes" else "repostedBy"
                 call = ns.feed.get_likes if ep == "likes" else ns.feed.get_reposted_by
@@ -135,39 +161,103 @@ def pull_bluesky(store: Any, actor: str, *, base_url: str | None = None, handle:
                         r = _as_dict(call(params=_params(uri=uri, cursor=cursor, limit=limit)))
                         return Page(r.get(key) or [], r.get("cursor") or None, r)
 
-                    mark = ((lambda v: tmark(v.get("indexedAt") or v.get("createdAt"))) if ep == "likes"
+                    mark = ((lambda v: tmark(v.get("indexedAt") or v.get("createdAt")) if isinstance(v, dict)
+                             else None) if ep == "likes"
                             else (lambda v: v.get("did") if isinstance(v, dict) else None))
                     walk(session, f"{NSID[ep]}:{uri}", fetch,
                          mapper(lambda d: {"uri": d.get("uri"), "cid": d.get("cid")}, key, f"{NSID[ep]}:{uri}"),
                          mark,
-                         ordered=(ep == "likes"), max_pages=max_pages)
+                         ordered=(ep == "likes"), max_pages=max_pages, where=at(NSID[ep]))
     except LeadsError:
         if session is not None:
             session.finish("stopped")
         raise
     except Exception as exc:  # noqa: BLE001 - SDK and transport errors become one line
-        msg = scrub(_describe(exc), secrets)
-        line = f"bluesky {current}: {msg}"
+        detail, status = _describe(exc, policy)
+        line = scrub(stop_line(f"bluesky {current}", detail, advice=_advice(status, current, actor, exc),
+                               failure=failure_of(exc)), secrets)
         if session is not None:
             session.finish(line)
-        raise PullError(line + "; what was fetched before is stored — run the pull again to resume") from None
+        raise PullError(line) from None
     finally:
+        if session is not None:
+            session.release()
         client.request.close()
     return session.finish()
 
 
-def _describe(exc: BaseException) -> str:
+def _session_name(base: str, login: str) -> str:
+    return f"session:{login.lower()}@{host_of(base)}"
+
+
+def _resume_session(client: Any, base: str, login: str, secrets: list[str | None]) -> bool:
+    """Reuse the session kept in the OS keyring for (login, host), and keep it there from now on (the SDK
+    reports each new or refreshed session). True when the saved session works (checked with
+    com.atproto.server.getSession; the SDK refreshes an expired access token first); False when there is
+    none, no keyring, or it was refused: then the caller logs in with the app password."""
+    name = _session_name(base, login)
+    client.on_session_change(lambda _event, session: keep_private(SOURCE, name, session.encode()))
+    saved = load_private(SOURCE, name)
+    if not saved:
+        return False
+    secrets.append(saved)
+    try:
+        client.login(session_string=saved, fetch_bsky_profile=False)
+        client.com.atproto.server.get_session()
+        return True
+    except LeadsError:
+        raise
+    except Exception:  # noqa: BLE001 - an expired or revoked session: log in again with the password
+        keep_private(SOURCE, name, None)
+        return False
+
+
+def _describe(exc: BaseException, policy: Policy) -> tuple[str, int | None]:
+    """What went wrong, on one line (naming the server and path of the request), and the HTTP status."""
     tf = failure_of(exc)
     if tf is not None:
-        return str(tf)
+        return str(tf), tf.status
+    place = f"{policy.last_method} {policy.last_url}: " if policy.last_url else ""
     resp = getattr(exc, "response", None)
     status = getattr(resp, "status_code", None)
     content = getattr(resp, "content", None)
     err = getattr(content, "error", None) or ""
     text = getattr(content, "message", None) or ""
     if status:
-        return f"HTTP {status} {err} {text}".strip()
-    return f"{type(exc).__name__}: {str(exc)[:200]}".strip()
+        return one_line(f"{place}HTTP {status} {err} {text}".strip()), status
+    cause = exc.__cause__
+    errors = getattr(cause, "errors", None)
+    if callable(errors):                       # pydantic: the answer does not fit the lexicon's schema
+        try:
+            errs = errors()
+        except Exception:  # noqa: BLE001
+            errs = []
+        if errs:
+            first = errs[0]
+            loc = ".".join(str(x) for x in first.get("loc", ())) or "the answer"
+            more = f" (and {len(errs) - 1} more)" if len(errs) > 1 else ""
+            return one_line(f"{place}the answer does not match the lexicon: {loc}: {first.get('msg', '')}{more}",
+                            300), None
+    if type(exc).__name__ == "ModelError":
+        return one_line(f"{place}the answer does not match the lexicon: {exc}", 300), None
+    return one_line(f"{place}{type(exc).__name__}: {exc}"), None
+
+
+def _advice(status: int | None, current: str, actor: str, exc: BaseException) -> str | None:
+    """What a refusal means (8c: say what is wrong rather than "run again")."""
+    if status == 401:
+        if current == "com.atproto.server.createSession":
+            return "the handle or app password was refused (check --handle and --app-password / LEADS_BLUESKY_APP_PASSWORD)"
+        return "the server refused the session (authentication required)"
+    if status == 400:
+        if current == "com.atproto.identity.resolveHandle":
+            return f"the handle {actor!r} was not found"
+        return "the server refused the request (an unknown, blocked or taken-down account?)"
+    if status == 403:
+        return "access denied (a blocked or taken-down account, or an endpoint the server does not allow)"
+    if status == 404:
+        return "not found: check --base-url"
+    return None
 
 
 def tmark(value: Any) -> str | None:

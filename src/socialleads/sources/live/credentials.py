@@ -1,14 +1,20 @@
 """Secrets for the live clients: explicit option → environment variable → OS keyring (DESIGN.md rule 8).
 
 A secret is only ever handed to the SDK. It is never printed, logged, written to the workspace or put
-in an exception message; `scrub` removes any secret that a third-party message might echo.
+in an exception message; `scrub` removes any secret that a third-party message might echo, in any of the
+forms a message can hold it (as is, stripped, repr / JSON / percent escaped). Every value is stripped of
+surrounding whitespace when it is resolved: a token file saved with CRLF line ends and read with
+`$(cat token.txt)` leaves a trailing CR, which no server accepts and which requests would echo (with
+the token) in its "invalid header value" error.
 `leads pull login SOURCE` stores a secret in the OS keyring (service `socialleads`).
 """
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterable
+from urllib.parse import quote
 
 from socialleads.errors import LeadsError
 
@@ -41,18 +47,26 @@ def keyring_user(source: str, name: str) -> str:
     return f"{source}:{name}"
 
 
+def clean(value: str | None) -> str | None:
+    """A credential without surrounding whitespace (CR / LF / spaces); None when nothing is left."""
+    if value is None:
+        return None
+    return value.strip() or None
+
+
 def resolve(source: str, name: str, option: str | None) -> str | None:
-    """The value from the option, else the environment variable, else the keyring; None if nowhere."""
-    if option:
-        return option
+    """The value from the option, else the environment variable, else the keyring; None if nowhere.
+    Surrounding whitespace is removed (a blank value counts as absent)."""
+    if option and clean(option):
+        return clean(option)
     env = ENV.get((source, name))
-    if env and os.environ.get(env):
-        return os.environ[env]
+    if env and clean(os.environ.get(env)):
+        return clean(os.environ[env])
     kr = _keyring()
     if kr is None:
         return None
     try:
-        return kr.get_password(SERVICE, keyring_user(source, name))
+        return clean(kr.get_password(SERVICE, keyring_user(source, name)))
     except Exception:  # noqa: BLE001 - no usable keyring backend: same as not stored
         return None
 
@@ -78,9 +92,51 @@ def store(source: str, name: str, value: str) -> None:
                               f"({type(exc).__name__}); use {ENV.get((source, name), 'the option')} instead") from None
 
 
+def load_private(source: str, name: str) -> str | None:
+    """A value this program keeps for itself in the OS keyring (e.g. a Bluesky login session), or None
+    when it is not there or no keyring is usable. Never in the workspace."""
+    kr = _keyring()
+    if kr is None:
+        return None
+    try:
+        return clean(kr.get_password(SERVICE, keyring_user(source, name)))
+    except Exception:  # noqa: BLE001 - no usable keyring backend
+        return None
+
+
+def keep_private(source: str, name: str, value: str | None) -> bool:
+    """Keep (or, with None, forget) such a value in the OS keyring; False when no keyring is usable (the
+    value is then simply not kept: nothing is written anywhere else)."""
+    kr = _keyring()
+    if kr is None:
+        return False
+    try:
+        if value is None:
+            kr.delete_password(SERVICE, keyring_user(source, name))
+        else:
+            kr.set_password(SERVICE, keyring_user(source, name), value)
+        return True
+    except Exception:  # noqa: BLE001 - no usable keyring backend, or nothing to delete
+        return False
+
+
+def _forms(secret: str) -> set[str]:
+    """The ways a message can hold `secret`: as is, repr- / JSON- / unicode-escaped (a '\\r' written out,
+    as in requests' "invalid header value: 'Bearer …\\r'"), percent-encoded, each also for the stripped
+    value."""
+    out: set[str] = set()
+    for v in {secret, secret.strip()}:
+        if not v:
+            continue
+        out |= {v, repr(v)[1:-1], json.dumps(v)[1:-1], v.encode("unicode_escape").decode("ascii"),
+                quote(v, safe="")}
+    return out
+
+
 def scrub(message: str, secrets: Iterable[str | None]) -> str:
-    """`message` with every secret replaced by '***'."""
-    for s in secrets:
-        if s and len(s) >= 4:
-            message = message.replace(s, "***")
+    """`message` with every secret (in any of its written forms, see `_forms`) replaced by '***'."""
+    forms = {f for s in secrets if s for f in _forms(s)}
+    for f in sorted(forms, key=len, reverse=True):      # the longest first: an escaped form holds the plain one
+        if len(f) >= 4:
+            message = message.replace(f, "***")
     return message

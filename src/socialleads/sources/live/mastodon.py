@@ -27,8 +27,18 @@ import json
 from typing import Any
 
 from socialleads.errors import LeadsError
-from socialleads.sources.live.credentials import scrub
-from socialleads.sources.live.http import Policy, PullError, failure_of, requests_session
+from socialleads.sources.live.credentials import clean, scrub
+from socialleads.sources.live.http import (
+    BadAnswer,
+    Policy,
+    PullError,
+    check_server_url,
+    failure_of,
+    last_json,
+    one_line,
+    requests_session,
+    stop_line,
+)
 from socialleads.sources.live.sync import Page, PullSession, PullSummary, walk
 
 SOURCE = "mastodon"
@@ -107,9 +117,12 @@ def pull_mastodon(store: Any, account: str, *, instance: str, token: str | None 
     unknown = set(endpoints) - set(ENDPOINTS)
     if unknown:
         raise LeadsError(f"mastodon: unknown endpoint(s) {', '.join(sorted(unknown))} (known: {', '.join(ENDPOINTS)})")
+    check_server_url(instance, "mastodon --instance")
+    token = clean(token)
     policy = policy or Policy(budget=BUDGET)
     if policy.budget is None:
         policy.budget = BUDGET
+    counted_from = policy.counters()
     http = requests_session(policy, consume_ratelimit_headers=True)
     m = Mastodon(api_base_url=instance, access_token=token or None, session=http, ratelimit_method="throw",
                  version_check_mode="none", request_timeout=policy.timeout, user_agent="socialleads")
@@ -119,20 +132,29 @@ def pull_mastodon(store: Any, account: str, *, instance: str, token: str | None 
     try:
         acct = account.lstrip("@")
         owner = plain(m.account_lookup(acct))
+        if not isinstance(owner, dict) or owner.get("id") is None:
+            raise BadAnswer(f"GET {policy.last_url}: the answer is not an account ({_shape(owner)})")
         try:
             owner_rec, owner_key = account_record(owner)
         except BadItem as exc:
             raise PullError(f"mastodon accounts/lookup: {acct}: {exc}") from None
         owner_id = str(owner["id"])
         session = PullSession(store, SOURCE, CONNECTOR, owner_key,
-                              {"instance": instance, "endpoints": list(endpoints), "authenticated": bool(token)})
+                              {"instance": instance, "endpoints": list(endpoints), "authenticated": bool(token)},
+                              policy=policy, counted_from=counted_from)
         session.commit_page("owner", [{**owner_rec, "is_owner": True,
                                        "source_ids": {"id": owner_id, "instance": instance}}],
                             session.state("owner"), 0)
 
+        def at(path: str) -> str:
+            return f"GET {instance.rstrip('/')}/api/v1/{path}"
+
         def status_page(page: Page, keep: list[Any]):
             recs, rejects = [], []
             for st in keep:
+                if not isinstance(st, dict):
+                    rejects.append((f"{current} item", _NOT_OBJECT, json.dumps(st, default=str)))
+                    continue
                 try:
                     recs += status_records(st)
                 except BadItem as exc:
@@ -144,6 +166,9 @@ def pull_mastodon(store: Any, account: str, *, instance: str, token: str | None 
             def to_records(page: Page, keep: list[Any]):
                 recs, rejects = [], []
                 for acc in keep:
+                    if not isinstance(acc, dict):
+                        rejects.append((f"{current} item", _NOT_OBJECT, json.dumps(acc, default=str)))
+                        continue
                     try:
                         rec, key = account_record(acc)
                     except BadItem as exc:
@@ -163,6 +188,9 @@ def pull_mastodon(store: Any, account: str, *, instance: str, token: str | None 
         def notification_page(page: Page, keep: list[Any]):
             recs, rejects = [], []
             for n in keep:
+                if not isinstance(n, dict):
+                    rejects.append(("notifications item", _NOT_OBJECT, json.dumps(n, default=str)))
+                    continue
                 try:
                     recs += _notification_records(n, owner_key, status_records, account_record)
                 except BadItem as exc:
@@ -173,31 +201,31 @@ def pull_mastodon(store: Any, account: str, *, instance: str, token: str | None 
         def listed(call: Any, **fixed: Any):
             def fetch(cursor: str | None, stop_at: str | None) -> Page:
                 page = call(**fixed, limit=limit, max_id=cursor, since_id=_unmark(stop_at))
-                return Page([plain(x) for x in page], _next_max_id(page), page)
+                return Page(_items(page, policy, http), _next_max_id(page), page)
             return fetch
 
         for ep in endpoints:
             if ep == "statuses":
                 current = f"accounts/{owner_id}/statuses"
                 walk(session, "statuses", listed(m.account_statuses, id=owner_id), status_page,
-                     lambda s: id_mark(s.get("id")), max_pages=max_pages)
+                     _id_marker, max_pages=max_pages, where=at(current))
             elif ep in ("followers", "following"):
                 current = f"accounts/{owner_id}/{ep}"
                 call = m.account_followers if ep == "followers" else m.account_following
 
                 def fetch(cursor: str | None, _s: str | None, call=call) -> Page:
                     page = call(owner_id, limit=min(limit * 2, 80), max_id=cursor)
-                    return Page([plain(x) for x in page], _next_max_id(page), page)
+                    return Page(_items(page, policy, http), _next_max_id(page), page)
 
                 walk(session, ep, fetch, account_page("follower" if ep == "followers" else "following"),
                      lambda a: str(a.get("id")) if isinstance(a, dict) else None, ordered=False,
-                     max_pages=max_pages)
+                     max_pages=max_pages, where=at(current))
             elif ep == "notifications":
                 if not token:
                     continue                                 # needs a user token with read:notifications
                 current = "notifications"
                 walk(session, "notifications", listed(m.notifications), notification_page,
-                     lambda n: id_mark(n.get("id")), max_pages=max_pages)
+                     _id_marker, max_pages=max_pages, where=at(current))
             else:                                            # favourited_by / reblogged_by of recent statuses
                 first = m.status_favourited_by if ep == "favourited_by" else m.status_reblogged_by
                 kind = "like" if ep == "favourited_by" else "repost"
@@ -211,21 +239,25 @@ def pull_mastodon(store: Any, account: str, *, instance: str, token: str | None 
                             page = m.fetch_next({"_pagination_method": "GET",
                                                  "_pagination_endpoint": f"/api/v1/statuses/{sid}/{ep}",
                                                  "max_id": cursor})
-                        return Page([plain(x) for x in page or []], _next_max_id(page), page)
+                        return Page(_items(page, policy, http), _next_max_id(page), page)
 
                     walk(session, f"{ep}:{sid}", fetch, account_page(kind, {"uri": uri}),
                          lambda a: str(a.get("id")) if isinstance(a, dict) else None, ordered=False,
-                         max_pages=max_pages)
+                         max_pages=max_pages, where=at(current))
     except LeadsError:
         if session is not None:
             session.finish("stopped")
         raise
     except Exception as exc:  # noqa: BLE001 - SDK and transport errors become one line
-        line = f"mastodon {current}: {scrub(_describe(exc), secrets)}"
+        detail, status = _describe(exc, policy)
+        line = scrub(stop_line(f"mastodon {current}", detail, advice=_advice(status, current, account, instance),
+                               failure=failure_of(exc)), secrets)
         if session is not None:
             session.finish(line)
-        raise PullError(line + "; what was fetched before is stored — run the pull again to resume") from None
+        raise PullError(line) from None
     finally:
+        if session is not None:
+            session.release()
         http.close()
     return session.finish()
 
@@ -264,15 +296,59 @@ def _notification_records(n: Any, owner_key: str, status_records: Any, account_r
     return out                                   # other types (poll, admin.*, …): only the account
 
 
-def _describe(exc: BaseException) -> str:
+_NOT_OBJECT = "not a JSON object (the server sent a list item of another type)"
+
+
+def _shape(value: Any) -> str:
+    if isinstance(value, dict) and "error" in value:
+        return f"an error object: {one_line(value.get('error'), 100)!r}"
+    return f"a JSON {type(value).__name__}" if value is not None else "nothing"
+
+
+def _items(page: Any, policy: Policy, http: Any) -> list[Any]:
+    """The items of a list answer, as the server sent them; an answer that is not a list (an error object
+    sent with HTTP 200, say, which Mastodon.py turns into the list of its keys) fails the endpoint.
+    Non-object items are kept: the mappers quarantine them."""
+    sent = last_json(http)
+    if sent is not None and not isinstance(sent, list):
+        raise BadAnswer(f"GET {policy.last_url}: the answer is not a list ({_shape(sent)})")
+    if page is None:
+        return []
+    if not isinstance(page, list):
+        raise BadAnswer(f"GET {policy.last_url}: the answer is not a list ({_shape(page)})")
+    return [plain(x) for x in page]
+
+
+def _id_marker(item: Any) -> str | None:
+    return id_mark(item.get("id")) if isinstance(item, dict) else None
+
+
+def _describe(exc: BaseException, policy: Policy) -> tuple[str, int | None]:
+    """What went wrong, on one line (naming the server and path of the request), and the HTTP status."""
     tf = failure_of(exc)
     if tf is not None:
-        return str(tf)
+        return str(tf), tf.status
+    place = f"{policy.last_method} {policy.last_url}: " if policy.last_url else ""
     args = getattr(exc, "args", ())
     if len(args) >= 2 and isinstance(args[1], int):          # MastodonAPIError(msg, status, reason, error)
         detail = " ".join(str(a) for a in args[2:] if a)
-        return f"HTTP {args[1]} {detail}".strip()
-    return f"{type(exc).__name__}: {str(exc)[:200]}".strip()
+        return one_line(f"{place}HTTP {args[1]} {detail}".strip()), args[1]
+    return one_line(f"{place}{type(exc).__name__}: {exc}"), None
+
+
+def _advice(status: int | None, current: str, account: str, instance: str) -> str | None:
+    """What a refusal means (rather than "run the pull again")."""
+    if status == 401:
+        return "the access token was refused (check --token / LEADS_MASTODON_TOKEN)"
+    if status == 403:
+        return "access denied (the token lacks a read scope, or the account hides this list)"
+    if status == 404:
+        if current == "accounts/lookup":
+            return f"the account {account.lstrip('@')!r} was not found on {instance}"
+        return "not found (a deleted account or status, or the wrong --instance)"
+    if status == 410:
+        return "the account is gone (suspended or deleted)"
+    return None
 
 
 def _owner_statuses(store: Any, owner_key: str, n: int) -> list[tuple[str, str]]:

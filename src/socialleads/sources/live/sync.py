@@ -13,6 +13,15 @@ fetches only what is new (plus at most the one page that holds the boundary). Tw
 * ordered (a time or an id that sorts): the walk stops at the first item whose marker is <= high water;
 * unordered (lists without time, e.g. followers): high water is the newest 20 keys; the walk stops at
   the first item among them.
+
+A walk never trusts the server to end it: a next-page cursor that was already used in this walk (a
+server repeating its cursor would make every client loop forever on the same page) stops it with a
+`BadAnswer`, earlier pages kept; `max_items` caps a listing (Reddit serves at most 1000 items a listing).
+
+An `ingest_runs` row of a pull stays 'running' if its process was killed. The workspace is opened by one
+writing process at a time (DuckDB's file lock), so when a pull starts, any other 'running' row of the same
+source that is not a pull in progress in this process belongs to a process that is gone: it is marked
+'interrupted' (with its finished_at).
 """
 
 from __future__ import annotations
@@ -27,10 +36,12 @@ from typing import Any
 from socialleads.sources import generic as G
 from socialleads.sources import importer as I
 from socialleads.sources.formats import Record
+from socialleads.sources.live.http import BadAnswer
 from socialleads.store import Store
 from socialleads.store.db import run_sql
 
 UNORDERED_KEEP = 20
+_ACTIVE_RUNS: set[str] = set()      # run ids of the pulls in progress in this process
 
 
 @dataclass
@@ -89,9 +100,11 @@ class PullSummary:
 class PullSession:
     """One pull of one account: an ingest run, pages committed with their sync state."""
 
-    def __init__(self, store: Store, source: str, connector: str, account: str, params: dict[str, Any]) -> None:
+    def __init__(self, store: Store, source: str, connector: str, account: str, params: dict[str, Any],
+                 policy: Any = None, counted_from: tuple[int, int, float] = (0, 0, 0.0)) -> None:
         self.store, self.con = store, store.con
         self.source, self.connector, self.account = source, connector, account
+        self.policy, self.counted_from = policy, counted_from
         self.t0 = time.perf_counter()
         self.label = f"pull:{source}/{account}"
         self.before = self._cursors()
@@ -100,6 +113,24 @@ class PullSession:
         run_sql(self.con, "UPDATE ingest_runs SET cursor_before = ? WHERE run_id = ?",
                 [json.dumps(self.before), self.sink.run_id])
         self.summary = PullSummary(source, account, self.sink.run_id)
+        _ACTIVE_RUNS.add(self.sink.run_id)
+        self.finished = False
+        self._mark_interrupted()
+
+    def _mark_interrupted(self) -> None:
+        """Close the 'running' rows this source's killed pulls left (see the module doc)."""
+        rows = self.con.execute("SELECT run_id FROM ingest_runs WHERE source = ? AND status = 'running' "
+                                "AND run_id <> ?", [self.connector, self.summary.run_id]).fetchall()
+        stale = [r for (r,) in rows if r not in _ACTIVE_RUNS]
+        for run_id in stale:
+            run_sql(self.con, "UPDATE ingest_runs SET status = 'interrupted', finished_at = now()::TIMESTAMP, "
+                              "counts = coalesce(counts, ?) WHERE run_id = ? AND status = 'running'",
+                    [json.dumps({"error": "interrupted: the process stopped before the pull finished"}), run_id])
+
+    def release(self) -> None:
+        """The pull's process is done with this run (finished, or stopped by an exception such as Ctrl-C):
+        a later pull may mark it interrupted if it is still 'running'."""
+        _ACTIVE_RUNS.discard(self.summary.run_id)
 
     def _cursors(self) -> dict[str, Any]:
         rows = self.con.execute("SELECT endpoint, cursor, high_water FROM sync_state WHERE source = ? AND account = ?",
@@ -149,11 +180,18 @@ class PullSession:
         s.accepted, s.new, s.quarantined = dict(r.accepted), dict(r.new), r.quarantined
         s.error = error
         s.seconds = time.perf_counter() - self.t0
+        if self.policy is not None:             # the policy counted every request of the pull, retries, waits
+            n, retries, waited = self.policy.counters()
+            n0, r0, w0 = self.counted_from
+            s.requests, s.retries, s.waited = n - n0, retries - r0, waited - w0
         status = "failed" if error else ("complete" if s.complete else "partial")
-        self.sink.close({"endpoints": [vars(e) for e in s.endpoints], "error": error}, status=status)
+        self.sink.close({"endpoints": [vars(e) for e in s.endpoints], "error": error, "requests": s.requests,
+                         "retries": s.retries, "waited_seconds": round(s.waited, 3)}, status=status)
         run_sql(self.con, "UPDATE ingest_runs SET cursor_after = ? WHERE run_id = ?",
                 [json.dumps(self._cursors()), s.run_id])
         run_sql(self.con, "CHECKPOINT")
+        self.finished = True
+        self.release()
         return s
 
 
@@ -173,10 +211,12 @@ def _reached(marker: str | None, stop_at: str | None, ordered: bool, stop_set: s
 def walk(session: PullSession, endpoint: str, fetch: Callable[[str | None, str | None], Page],
          to_records: Callable[[Page, list[Any]], tuple[list[Record], list[tuple[str, str, str | None]]]],
          marker: Callable[[Any], str | None], *, ordered: bool = True,
-         max_pages: int | None = None) -> EndpointResult:
+         max_pages: int | None = None, max_items: int | None = None, where: str | None = None) -> EndpointResult:
     """Page through one endpoint from its stored position (see the module doc). `fetch(cursor, stop_at)`
     returns one page (cursor None = the newest page); `to_records(page, kept_items)` maps the kept
-    items to records (and rejects). Exceptions from `fetch` propagate after earlier pages are stored."""
+    items to records (and rejects). Exceptions from `fetch` propagate after earlier pages are stored.
+    A next cursor already used in this walk raises BadAnswer (naming `where`, the server and path);
+    `max_items` ends the walk (as complete) once that many items were fetched in this run."""
     st = session.state(endpoint)
     res = EndpointResult(endpoint)
     session.summary.endpoints.append(res)
@@ -186,8 +226,11 @@ def walk(session: PullSession, endpoint: str, fetch: Callable[[str | None, str |
     else:
         cursor, stop_at, pending = None, st.high_water, None
     stop_set = set(json.loads(stop_at)) if (stop_at and not ordered) else set()
+    used: set[str] = {cursor} if cursor else set()
+    fetched = 0
     while True:
         page = fetch(cursor, None if not ordered else stop_at)
+        fetched += len(page.items)
         keep: list[Any] = []
         reached = False
         for it in page.items:
@@ -201,7 +244,11 @@ def walk(session: PullSession, endpoint: str, fetch: Callable[[str | None, str |
             else:
                 pending = json.dumps([m for m in map(marker, keep[:UNORDERED_KEEP]) if m is not None])
         res.pages += 1
-        done = reached or not page.cursor or not page.items
+        done = reached or not page.cursor or not page.items or (max_items is not None and fetched >= max_items)
+        if not done and page.cursor in used:
+            shown = page.cursor if len(page.cursor) <= 40 else page.cursor[:39] + "…"
+            raise BadAnswer(f"{where or endpoint}: the server sent the same page cursor again ({shown!r}, page "
+                            f"{res.pages} of this run)")
         records, rejects = to_records(page, keep)
         if done:
             new = EndpointState(None, pending if pending is not None else st.high_water, None, None, st.items, st.pages)
@@ -221,6 +268,7 @@ def walk(session: PullSession, endpoint: str, fetch: Callable[[str | None, str |
         if max_pages is not None and res.pages >= max_pages:
             return res                              # stopped on purpose; the cursor is stored
         cursor = page.cursor
+        used.add(cursor)
 
 
 def utc_now() -> str:
