@@ -92,3 +92,84 @@ def test_list_formats_prints_the_descriptions_whole():
     r = leads("import", "--list-formats")
     assert r.returncode == 0
     assert "[u32 LE length][frame]" in r.stdout, r.stdout
+
+
+def test_a_damaged_tar_xz_is_named_not_internal_error(tmp_path):
+    """A .tar.xz with one flipped byte raised a bare LZMAError (exit 70)."""
+    import lzma
+    import tarfile
+
+    src = MASTO / "archive_dealingwith_full"
+    p = tmp_path / "archive.tar.xz"
+    with tarfile.open(p, "w:xz") as t:
+        for n in ("actor.json", "outbox.json", "likes.json"):
+            t.add(src / n, arcname=n)
+    data = bytearray(p.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    p.write_bytes(bytes(data))
+    with pytest.raises(lzma.LZMAError):                     # the damage is real: lzma refuses the stream
+        lzma.decompress(bytes(data))
+    ws = tmp_path / "ws"
+    assert leads("init", str(ws)).returncode == 0
+    r = leads("import", str(p), "-w", str(ws))
+    assert r.returncode in (2, 3) and "internal error" not in r.stderr and "Traceback" not in r.stderr, r.stderr
+
+
+def test_a_plain_tar_is_not_read_whole_to_be_opened(tmp_path, monkeypatch):
+    """An uncompressed tar (its bytes on disk as they are: nothing to weigh for a bomb) is indexed by seeking,
+    not by reading every member (a Mastodon tar full of media was read whole before anything was imported)."""
+    import tarfile
+
+    from socialleads.sources.archive import Archive
+
+    src = MASTO / "archive_dealingwith_full"
+    p = tmp_path / "archive.tar"
+    big = tmp_path / "media.bin"
+    big.write_bytes(b"\0" * (20 << 20))
+    with tarfile.open(p, "w") as t:
+        t.add(big, arcname="media_attachments/big.bin")
+        for n in ("actor.json", "outbox.json", "likes.json"):
+            t.add(src / n, arcname=n)
+    read = {"n": 0}
+    real_open = Path.open
+
+    class Counting:
+        def __init__(self, fh):
+            self.fh = fh
+
+        def read(self, *a):
+            out = self.fh.read(*a)
+            read["n"] += len(out)
+            return out
+
+        def read1(self, *a):
+            out = self.fh.read1(*a)
+            read["n"] += len(out)
+            return out
+
+        def __getattr__(self, name):
+            return getattr(self.fh, name)
+
+    monkeypatch.setattr(Path, "open", lambda self, *a, **k: Counting(real_open(self, *a, **k)) if self == p
+                        else real_open(self, *a, **k))
+    with Archive(p) as a:
+        assert {"actor.json", "outbox.json", "likes.json"} <= set(a.names())
+    assert read["n"] < (2 << 20), read
+    monkeypatch.undo()
+    s = open_store(None)
+    out = import_path(s, p)
+    assert out.complete and count(s, "posts") > 0
+
+
+def test_a_zstd_file_with_a_large_window_is_not_called_damaged(tmp_path):
+    """A valid .zst made with a long window (e.g. `zstd --long=31` Reddit dumps) was 'cut off or corrupt'."""
+    zstandard = pytest.importorskip("zstandard")
+    from socialleads.sources.generic import unknown_file_reason
+
+    params = zstandard.ZstdCompressionParameters.from_level(3, window_log=28)
+    p = tmp_path / "data.zst"
+    with p.open("wb") as fh, zstandard.ZstdCompressor(compression_params=params).stream_writer(fh) as w:
+        w.write(b"hello\n" * 1000)               # streamed: the frame declares its 256 MiB window
+    assert zstandard.get_frame_parameters(p.read_bytes()).window_size > 128 << 20
+    reason = unknown_file_reason(p)
+    assert "cannot be decompressed" not in reason and "zstd-compressed data in no format" in reason, reason

@@ -513,6 +513,38 @@ def test_bluesky_session_is_reused_from_the_keyring(store, bsky, memory_keyring)
     assert s.complete and len(srv.requests_to("createSession")) == 2
 
 
+def test_a_saved_session_is_kept_when_the_server_fails(store, bsky, memory_keyring):
+    """A 5xx while checking the saved session stops the pull and keeps the session: no new login against a
+    failing server (createSession is limited to 30 per 5 min)."""
+    w, srv = bsky
+    s, _ = TB._pull(store, srv, endpoints=("notifications",), reuse_session=True)
+    assert s.complete and len(srv.requests_to("createSession")) == 1
+    saved = dict(memory_keyring.d)
+    srv.route("GET", "/xrpc/com.atproto.server.getSession", lambda r: (503, {}, {"error": "Unavailable"}))
+    with pytest.raises(PullError) as e:
+        TB._pull(store, srv, endpoints=("notifications",), reuse_session=True)
+    assert "503" in str(e.value)
+    assert len(srv.requests_to("createSession")) == 1 and memory_keyring.d == saved
+
+
+def test_a_secret_flattened_or_cut_in_a_message_is_still_scrubbed(monkeypatch):
+    """Messages are put on one line and cut (http.one_line) before they are shown: a secret with inner
+    whitespace, or one the cut falls inside, must not leave any part of itself behind."""
+    from socialleads.sources.live import credentials as C
+    from socialleads.sources.live.http import one_line
+
+    secret = "s3cr3tTOKEN abcdef-0123456789"
+    monkeypatch.setenv("LEADS_MASTODON_TOKEN", secret + "\r\n")
+    assert C.resolve("mastodon", "token", None) == secret
+    flat = one_line("error: Bearer s3cr3tTOKEN\n abcdef-0123456789 tail")
+    assert "s3cr3t" not in flat and "0123456789" not in flat and flat.endswith("*** tail")
+    cut = one_line("x" * 190 + secret, 200)
+    assert "s3cr3t" not in cut and len(cut) <= 200
+    monkeypatch.setenv("LEADS_BLUESKY_HANDLE", "alice.example.com")      # not a secret: messages may name it
+    assert C.resolve("bluesky", "handle", None) == "alice.example.com"
+    assert "alice.example.com" in one_line("the handle alice.example.com was not found")
+
+
 def test_without_a_keyring_every_pull_logs_in(store, bsky):
     import keyring
     from keyring.backends.fail import Keyring as Fail

@@ -9,7 +9,9 @@ holding the bytes read before the damage. Members are streamed; nothing is extra
 
 from __future__ import annotations
 
+import bz2  # noqa: F401 - bz2 / lzma: the errors of a damaged .tar.bz2 / .tar.xz (tarfile opens both)
 import io
+import lzma
 import os
 import posixpath
 import tarfile
@@ -20,6 +22,10 @@ from pathlib import Path
 from typing import BinaryIO
 
 from socialleads.errors import FormatError
+
+# What reading a damaged archive raises: zip, tar, gzip (zlib / EOFError / OSError "not a gzipped file"),
+# xz (lzma.LZMAError) and bz2 (OSError) streams.
+DAMAGED = (zipfile.BadZipFile, tarfile.TarError, EOFError, zlib.error, lzma.LZMAError, OSError)
 
 MAX_MEMBER_BYTES = 2 << 30      # one decompressed member
 MAX_TOTAL_BYTES = 8 << 30       # all members read from one archive
@@ -82,7 +88,7 @@ class _Capped(io.RawIOBase):
     def readinto(self, b: bytearray) -> int:  # type: ignore[override]
         try:
             data = self.raw.read1(len(b))         # one read: what it inflated before a failure is kept
-        except (zipfile.BadZipFile, tarfile.TarError, EOFError, zlib.error, OSError) as exc:
+        except DAMAGED as exc:
             raise Truncated(f"{self.label}: the archive is truncated or corrupt at byte {self.count:,} of this "
                             f"member ({exc})", self.count) from None
         n = len(data)
@@ -130,10 +136,10 @@ class Archive:
                 raise FormatError(f"{path}: not a readable zip archive (truncated or corrupt)")
             else:
                 raise FormatError(f"{path}: not a folder, .zip or .tar.gz archive")
-        except (zipfile.BadZipFile, tarfile.TarError, EOFError) as exc:
+        except (zipfile.BadZipFile, tarfile.TarError, EOFError, zlib.error, lzma.LZMAError) as exc:
             self.close()
             raise FormatError(f"{path}: the archive is truncated or corrupt ({exc})") from None
-        except FormatError:
+        except BaseException:                     # a FormatError, or anything unforeseen: the file is not left open
             self.close()
             raise
 
@@ -146,6 +152,8 @@ class Archive:
         assert self._tar is not None and self._raw is not None
         tar, raw = self._tar, self._raw
         data: io.BufferedIOBase = tar.fileobj  # type: ignore[assignment]
+        plain = data is raw                        # an uncompressed tar: no bomb to weigh, no data to read
+        file_size = os.fstat(raw.fileno()).st_size
         last, at = None, 0                         # at: how far the unpacked stream was read, for messages
         try:
             for m in tar:
@@ -155,6 +163,10 @@ class Archive:
                         self.unsafe.append((m.name, "not a regular file (link, device or sparse file)"))
                     continue
                 packed, at, end = raw.tell(), m.offset_data, m.offset_data + m.size
+                if plain:                          # its bytes are on disk as they are: a cut one ends at the file's end
+                    at = min(end, file_size)
+                    self._add(m.name, m, at - m.offset_data, at - m.offset_data)
+                    continue
                 try:                               # read1, not seek: an exact count even when the stream breaks
                     while at < end and (chunk := data.read1(min(end - at, 1 << 20))):
                         at += len(chunk)
@@ -169,7 +181,7 @@ class Archive:
                 at += len(block)
             if at == tar.offset:
                 self._damaged(last, at, "no end-of-archive blocks: cut off")
-        except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
+        except DAMAGED as exc:
             self._damaged(last, at, exc)
 
     def _damaged(self, last: str | None, at: int, why: object) -> None:

@@ -84,7 +84,7 @@ def unknown_file_reason(path: Path) -> str:
         except ImportError:
             return f"{path}: zstd-compressed data, and the zstandard package is not installed"
         try:
-            with path.open("rb") as fh, zstandard.ZstdDecompressor().stream_reader(fh) as r:
+            with path.open("rb") as fh, zstandard.ZstdDecompressor(max_window_size=2**31).stream_reader(fh) as r:
                 got = r.read(1 << 20)
         except (zstandard.ZstdError, OSError) as exc:
             return f"{path}: zstd-compressed data that cannot be decompressed ({exc}); {hint}"

@@ -207,7 +207,9 @@ def _resume_session(client: Any, base: str, login: str, secrets: list[str | None
         return True
     except LeadsError:
         raise
-    except Exception:  # noqa: BLE001 - an expired or revoked session: log in again with the password
+    except Exception as exc:  # noqa: BLE001 - an expired or revoked session: log in again with the password
+        if failure_of(exc) is not None:
+            raise      # the server failed or asked to wait: the session is kept, the pull stops (no new login)
         keep_private(SOURCE, name, None)
         return False
 

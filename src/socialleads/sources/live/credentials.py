@@ -54,21 +54,22 @@ def clean(value: str | None) -> str | None:
     return value.strip() or None
 
 
+# Every secret (SECRETS) this process has looked up, raw and cleaned: `scrub` removes them from any message, also where
+# the caller did not pass them (a message flattened or cut by `http.one_line` is scrubbed before that).
+_KNOWN: set[str] = set()
+
+
 def resolve(source: str, name: str, option: str | None) -> str | None:
     """The value from the option, else the environment variable, else the keyring; None if nowhere.
     Surrounding whitespace is removed (a blank value counts as absent)."""
-    if option and clean(option):
-        return clean(option)
     env = ENV.get((source, name))
-    if env and clean(os.environ.get(env)):
-        return clean(os.environ[env])
-    kr = _keyring()
-    if kr is None:
-        return None
-    try:
-        return clean(kr.get_password(SERVICE, keyring_user(source, name)))
-    except Exception:  # noqa: BLE001 - no usable keyring backend: same as not stored
-        return None
+    raw = option if clean(option) else os.environ.get(env) if env and clean(os.environ.get(env)) else None
+    secret = (source, name) in SECRETS              # not a handle or a client id: messages may name those
+    if raw is None:
+        raw = load_private(source, name, secret=secret)
+    if raw is not None and secret:
+        _KNOWN.update({raw, clean(raw) or raw})
+    return clean(raw)
 
 
 def require(source: str, name: str, option: str | None, flag: str) -> str:
@@ -92,21 +93,27 @@ def store(source: str, name: str, value: str) -> None:
                               f"({type(exc).__name__}); use {ENV.get((source, name), 'the option')} instead") from None
 
 
-def load_private(source: str, name: str) -> str | None:
-    """A value this program keeps for itself in the OS keyring (e.g. a Bluesky login session), or None
-    when it is not there or no keyring is usable. Never in the workspace."""
+def load_private(source: str, name: str, secret: bool = True) -> str | None:
+    """A value kept in the OS keyring (a secret stored by `leads pull login`, or one this program keeps for
+    itself such as a Bluesky login session), or None when it is not there or no keyring is usable. Never in
+    the workspace."""
     kr = _keyring()
     if kr is None:
         return None
     try:
-        return clean(kr.get_password(SERVICE, keyring_user(source, name)))
+        value = clean(kr.get_password(SERVICE, keyring_user(source, name)))
     except Exception:  # noqa: BLE001 - no usable keyring backend
         return None
+    if value and secret:
+        _KNOWN.add(value)
+    return value
 
 
 def keep_private(source: str, name: str, value: str | None) -> bool:
     """Keep (or, with None, forget) such a value in the OS keyring; False when no keyring is usable (the
     value is then simply not kept: nothing is written anywhere else)."""
+    if value:
+        _KNOWN.add(value)
     kr = _keyring()
     if kr is None:
         return False
@@ -125,7 +132,7 @@ def _forms(secret: str) -> set[str]:
     as in requests' "invalid header value: 'Bearer …\\r'"), percent-encoded, each also for the stripped
     value."""
     out: set[str] = set()
-    for v in {secret, secret.strip()}:
+    for v in {secret, secret.strip(), " ".join(secret.split())}:
         if not v:
             continue
         out |= {v, repr(v)[1:-1], json.dumps(v)[1:-1], v.encode("unicode_escape").decode("ascii"),
@@ -135,7 +142,7 @@ def _forms(secret: str) -> set[str]:
 
 def scrub(message: str, secrets: Iterable[str | None]) -> str:
     """`message` with every secret (in any of its written forms, see `_forms`) replaced by '***'."""
-    forms = {f for s in secrets if s for f in _forms(s)}
+    forms = {f for s in (*secrets, *_KNOWN) if s for f in _forms(s)}
     for f in sorted(forms, key=len, reverse=True):      # the longest first: an escaped form holds the plain one
         if len(f) >= 4:
             message = message.replace(f, "***")

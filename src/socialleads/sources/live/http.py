@@ -83,8 +83,11 @@ class AnswerCutOff(Exception):
 
 
 def one_line(text: object, limit: int = 200) -> str:
-    """`text` on one line (whitespace runs, newlines included, become one space), cut at `limit`."""
-    t = " ".join(str(text).split())
+    """`text` on one line (whitespace runs, newlines included, become one space), cut at `limit`; every
+    secret looked up in this process is scrubbed first (flattened or cut, it would no longer match)."""
+    from socialleads.sources.live.credentials import scrub
+
+    t = scrub(" ".join(scrub(str(text), ()).split()), ())     # before and after: the spaces may differ
     return t if len(t) <= limit else t[:limit - 1].rstrip() + "…"
 
 

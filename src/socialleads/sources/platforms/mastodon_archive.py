@@ -48,7 +48,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from socialleads.errors import FormatError
-from socialleads.sources.archive import Archive, Truncated
+from socialleads.sources.archive import DAMAGED, Archive, Truncated
 from socialleads.sources.formats import FileFormat, Record, Reject, register
 
 PLATFORM = "mastodon"
@@ -310,7 +310,7 @@ def _detect_archive(path: Path) -> bool:
                         names.add(m.name.rsplit("/", 1)[-1])
                     if {"outbox.json", "actor.json"} <= names or i > 20:
                         break
-    except (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError):
+    except DAMAGED:
         return False
     return {"outbox.json", "actor.json"} <= names
 
