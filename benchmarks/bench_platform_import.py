@@ -28,7 +28,9 @@ that DuckDB's read_json reads in parallel into typed columns (~0.8 s), staging a
 
 Later figures (issue 3, before / after in one session): docs/performance.md "Platform imports (issue 3)".
 Latest (session 5, load 0.3-0.8): x_archive 100 k tweets 3.19 s = 31.3 k tweets/s, 519 MiB; jetstream 1 M
-events 14.96 s = 66.8 k events/s, 1,697 MiB (128 MiB batches: two row groups, both cores).
+events 14.96 s = 66.8 k events/s, 1,697 MiB (128 MiB batches: two row groups, both cores). Session 6 (load
+0.4-1.0): x_archive 3.26 s = 30.7 k tweets/s, 508 MiB; jetstream 15.1 s = 66.2 k events/s, 1,714 MiB. The X
+target is below the floor on this machine: benchmarks/bench_x_floor.py.
 
     python benchmarks/bench_platform_import.py                    # 100 k tweets, 1 M events
     python benchmarks/bench_platform_import.py --only x           # the X archive only
