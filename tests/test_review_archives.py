@@ -18,6 +18,7 @@ import pytest
 from socialleads.sources import archive as A
 from socialleads.sources.importer import import_path
 from socialleads.store import open_store
+from tests.test_platform_mastodon import all_items  # the independent read of every orderedItems array
 
 FULL = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "mastodon" / "archive_dealingwith_full"
 MEMBERS = ("actor.json", "outbox.json", "likes.json")
@@ -52,18 +53,6 @@ def fixture_members() -> dict[str, bytes]:
 def offsets(path: Path) -> dict[str, tarfile.TarInfo]:
     with tarfile.open(path) as t:
         return {m.name: m for m in t}
-
-
-def all_items(path: Path) -> list:
-    """Every orderedItems array of the file (the outbox repeats the key)."""
-    arrays: list = []
-
-    def hook(pairs):
-        arrays.extend(v for k, v in pairs if k == "orderedItems")
-        return dict(pairs)
-
-    json.loads(path.read_text(encoding="utf-8"), object_pairs_hook=hook)
-    return [x for a in arrays for x in a]
 
 
 def whole_items(prefix: bytes) -> int:
